@@ -1,0 +1,74 @@
+#pragma once
+// Typed configuration. src/config fills it from a TOML file and validates it;
+// every other module receives `const Config&`. Durations are whole seconds.
+// Defaults here are the documented safe defaults (conf/bosun.example.toml).
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bosun/time.hpp"
+
+namespace bosun {
+
+enum class LogLevel { trace, debug, info, warn, error };
+
+/// Upstream TLS policy for one XMPP domain.
+enum class TlsPolicy {
+    required,  ///< STARTTLS must be offered and must succeed, with a verified certificate.
+    optional,  ///< STARTTLS when offered (certificate still verified); plain otherwise.
+    none,      ///< never STARTTLS (only for a server on the same host, XEP-0124 §19.2).
+};
+
+struct ListenAddress {
+    std::string host;   ///< numeric IPv4 or IPv6 address
+    std::uint16_t port = 0;
+};
+
+struct HttpConfig {
+    std::vector<ListenAddress> listen{{"127.0.0.1", 5280}};
+    std::string path = "/http-bind";
+    /// Exact origins allowed for CORS ("https://app.example"). Empty: no CORS headers.
+    std::vector<std::string> cors_allowed_origins;
+    /// Peers whose X-Forwarded-For is believed: addresses or CIDR blocks.
+    std::vector<std::string> trusted_proxies;
+    std::size_t max_header_bytes = 8 * 1024;
+    std::size_t max_body_bytes = 512 * 1024;
+    Seconds read_timeout{15};    ///< to receive one whole request once it started
+    Seconds idle_timeout{120};   ///< keep-alive connection with no request
+    std::size_t max_connections = 9000;
+};
+
+struct BoshConfig {
+    Seconds max_wait{60};         ///< cap on the client's 'wait' (XEP-0124 §7.2)
+    Seconds default_wait{60};     ///< used when the client sends no 'wait'
+    Seconds inactivity{60};       ///< advertised 'inactivity' (§10)
+    Seconds polling{2};           ///< advertised 'polling' (§11, §12)
+    unsigned max_hold = 1;        ///< cap on 'hold'; 'requests' is hold+1 (§7.2)
+    std::size_t max_sessions = 8000;
+    std::size_t max_stanza_bytes = 256 * 1024;
+    /// Bytes queued for the client (not yet delivered) before the session is
+    /// terminated with policy-violation.
+    std::size_t max_pending_bytes = 1024 * 1024;
+    Seconds connect_timeout{10};  ///< upstream connect + stream features
+};
+
+struct UpstreamConfig {
+    std::string domain;           ///< the XMPP domain clients put in 'to'
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 5222;
+    TlsPolicy tls = TlsPolicy::required;
+    std::string ca_file;          ///< PEM; empty: the system trust store
+    std::string tls_server_name;  ///< certificate name to check; empty: domain
+};
+
+struct Config {
+    LogLevel log_level = LogLevel::info;
+    HttpConfig http;
+    BoshConfig bosh;
+    std::map<std::string, UpstreamConfig> upstreams;  ///< by domain
+};
+
+}  // namespace bosun
