@@ -1,1 +1,330 @@
-// placeholder: being written
+#include "bosh/body.hpp"
+
+#include <pugixml.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+
+namespace bosun::bosh {
+namespace {
+
+using Result = Expected<BodyRequest, ParseFailure>;
+
+Unexpected<ParseFailure> fail(std::string detail, std::optional<std::string> sid = {})
+{
+    return unexpected(ParseFailure{Condition::bad_request, std::move(detail), std::move(sid)});
+}
+
+template <class T>
+std::optional<T> parse_uint(std::string_view s, T max)
+{
+    if (s.empty() || s.size() > 20 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return std::nullopt;
+    std::uint64_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || p != s.data() + s.size() || v > static_cast<std::uint64_t>(max))
+        return std::nullopt;
+    return static_cast<T>(v);
+}
+
+bool is_predefined_entity(std::string_view ref)
+{
+    if (ref == "amp" || ref == "lt" || ref == "gt" || ref == "quot" || ref == "apos")
+        return true;
+    if (ref.size() >= 2 && ref[0] == '#') {
+        if (ref[1] == 'x')
+            return ref.size() > 2 && std::all_of(ref.begin() + 2, ref.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+        return std::all_of(ref.begin() + 1, ref.end(), [](char c) { return c >= '0' && c <= '9'; });
+    }
+    return false;
+}
+
+// XEP-0124 §6 (checklist #14): no comments, processing instructions, DTDs or
+// entity references other than the predefined ones. pugixml would silently
+// drop or pass some of these, so they are refused before parsing.
+std::optional<std::string> find_restricted_xml(std::string_view t)
+{
+    std::size_t i = 0;
+    if (t.starts_with("<?xml ") || t.starts_with("<?xml\t") || t.starts_with("<?xml\n")) {
+        const auto end = t.find("?>");
+        if (end == std::string_view::npos)
+            return "unterminated XML declaration";
+        i = end + 2;
+    }
+    for (; i < t.size(); ++i) {
+        if (t[i] == '<') {
+            const auto rest = t.substr(i);
+            if (rest.starts_with("<![CDATA[")) {
+                const auto end = t.find("]]>", i);
+                if (end == std::string_view::npos)
+                    return "unterminated CDATA section";
+                i = end + 2;
+            } else if (rest.starts_with("<!--")) {
+                return "comment";
+            } else if (rest.starts_with("<?")) {
+                return "processing instruction";
+            } else if (rest.starts_with("<!")) {
+                return "DTD or declaration";
+            }
+        } else if (t[i] == '&') {
+            const auto semi = t.find(';', i);
+            if (semi == std::string_view::npos || !is_predefined_entity(t.substr(i + 1, semi - i - 1)))
+                return "entity reference";
+        }
+    }
+    return std::nullopt;
+}
+
+std::string_view prefix_of(std::string_view qname)
+{
+    const auto colon = qname.find(':');
+    return colon == std::string_view::npos ? std::string_view{} : qname.substr(0, colon);
+}
+
+std::string_view local_of(std::string_view qname)
+{
+    const auto colon = qname.find(':');
+    return colon == std::string_view::npos ? qname : qname.substr(colon + 1);
+}
+
+// Namespace declarations on the <body/> element: prefix ("" = default) -> URI.
+std::map<std::string, std::string, std::less<>> namespace_decls(const pugi::xml_node& node)
+{
+    std::map<std::string, std::string, std::less<>> decls;
+    for (const auto& a : node.attributes()) {
+        const std::string_view name = a.name();
+        if (name == "xmlns")
+            decls[""] = a.value();
+        else if (name.starts_with("xmlns:"))
+            decls[std::string(name.substr(6))] = a.value();
+    }
+    return decls;
+}
+
+struct StringWriter : pugi::xml_writer {
+    std::string out;
+    void write(const void* data, size_t size) override { out.append(static_cast<const char*>(data), size); }
+};
+
+// Serializes one payload element. A prefix the element borrows from the
+// <body/> element's declarations is declared on the element itself, so the
+// element stands alone on the upstream stream.
+std::string serialize_payload(pugi::xml_node child, const std::map<std::string, std::string, std::less<>>& decls)
+{
+    const std::string_view prefix = prefix_of(child.name());
+    if (!prefix.empty()) {
+        const std::string attr = "xmlns:" + std::string(prefix);
+        const auto it = decls.find(prefix);
+        if (!child.attribute(attr.c_str()) && it != decls.end())
+            child.append_attribute(attr.c_str()).set_value(it->second.c_str());
+    }
+    StringWriter w;
+    child.print(w, "", pugi::format_raw | pugi::format_no_declaration, pugi::encoding_utf8);
+    return std::move(w.out);
+}
+
+using Decls = std::map<std::string, std::string, std::less<>>;
+
+// Reads one attribute of <body/> into the request. Returns an error text for
+// a malformed value.
+std::optional<std::string> read_attribute(std::string_view name, std::string_view value, const Decls& decls, BodyRequest& r)
+{
+    const std::string_view prefix = prefix_of(name);
+    if (!prefix.empty() && prefix != "xml" && prefix != "xmlns") {
+        const auto it = decls.find(prefix);
+        if (it == decls.end())
+            return "undeclared prefix on attribute";
+        if (it->second != k_ns_xbosh)
+            return std::nullopt;  // foreign extension attribute: ignore (§22 anyAttribute)
+        const auto local = local_of(name);
+        if (local == "version")
+            r.xmpp_version = std::string(value);
+        else if (local == "restart")
+            r.restart = (value == "true" || value == "1");
+        return std::nullopt;
+    }
+    if (name == "rid") {
+        auto v = parse_uint<std::uint64_t>(value, k_max_rid);
+        if (!v || *v == 0)
+            return "bad rid";
+        r.rid = *v;
+    } else if (name == "sid") {
+        r.sid = std::string(value);
+    } else if (name == "to") {
+        r.to = std::string(value);
+    } else if (name == "from") {
+        r.from = std::string(value);
+    } else if (name == "route") {
+        r.route = std::string(value);
+    } else if (name == "xml:lang") {
+        r.lang = std::string(value);
+    } else if (name == "content") {
+        r.content = std::string(value);
+    } else if (name == "wait") {
+        if (!(r.wait = parse_uint<unsigned>(value, 65535)))
+            return "bad wait";
+    } else if (name == "hold") {
+        if (!(r.hold = parse_uint<unsigned>(value, 255)))
+            return "bad hold";
+    } else if (name == "ver") {
+        if (!(r.ver = parse_version(value)))
+            return "bad ver";
+    } else if (name == "ack") {
+        if (!(r.ack = parse_uint<std::uint64_t>(value, k_max_rid)))
+            return "bad ack";
+    } else if (name == "pause") {
+        if (!(r.pause = parse_uint<unsigned>(value, 65535)))
+            return "bad pause";
+    } else if (name == "type") {
+        r.terminate = (value == "terminate");
+    } else if (name == "condition") {
+        r.condition = std::string(value);
+    }
+    // Anything else (secure, key, newkey, stream, hold-over legacy
+    // attributes) is accepted and ignored (checklist #28, #85).
+    return std::nullopt;
+}
+
+std::optional<std::string> read_attributes(const pugi::xml_node& root, const Decls& decls, BodyRequest& r)
+{
+    bool has_rid = false;
+    for (const auto& a : root.attributes()) {
+        const std::string_view name = a.name();
+        if (name == "xmlns" || name.starts_with("xmlns:"))
+            continue;
+        has_rid = has_rid || name == "rid";
+        if (auto err = read_attribute(name, a.value(), decls, r))
+            return err;
+    }
+    if (!has_rid)
+        return "missing rid";  // §6 (checklist #15)
+    return std::nullopt;
+}
+
+std::optional<std::string> read_payloads(const pugi::xml_node& root, const Decls& decls, BodyRequest& r)
+{
+    for (pugi::xml_node child = root.first_child(); child; child = child.next_sibling()) {
+        if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata) {
+            const std::string_view text = child.value();
+            if (text.find_first_not_of(" \t\r\n") != std::string_view::npos)
+                return "character data in body";  // §6 (checklist #14)
+            continue;
+        }
+        if (child.type() != pugi::node_element)
+            return "unexpected node in body";
+        // XEP-0206 §3 (checklist #106): the client never sends a stream header.
+        if (local_of(child.name()) == "stream")
+            return "stream header in body";
+        r.payloads.push_back(serialize_payload(child, decls));
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Version> parse_version(std::string_view s)
+{
+    const auto dot = s.find('.');
+    if (dot == std::string_view::npos)
+        return std::nullopt;
+    auto major = parse_uint<unsigned>(s.substr(0, dot), 1000);
+    auto minor = parse_uint<unsigned>(s.substr(dot + 1), 100000);
+    if (!major || !minor)
+        return std::nullopt;
+    return Version{*major, *minor};
+}
+
+std::string to_string(Version v)
+{
+    return std::to_string(v.major) + "." + std::to_string(v.minor);
+}
+
+Expected<BodyRequest, ParseFailure> parse_body(std::string_view text)
+{
+    if (auto bad = find_restricted_xml(text))
+        return fail("restricted XML: " + *bad);
+    pugi::xml_document doc;
+    const auto parsed = doc.load_buffer(text.data(), text.size(), pugi::parse_default, pugi::encoding_utf8);
+    if (!parsed)
+        return fail(std::string("not well-formed: ") + parsed.description());
+    const pugi::xml_node root = doc.document_element();
+    if (!root || root.next_sibling())
+        return fail("no single root element");
+    const auto decls = namespace_decls(root);
+    const std::optional<std::string> sid = root.attribute("sid") ? std::optional<std::string>(root.attribute("sid").value()) : std::nullopt;
+    const auto ns = decls.find(prefix_of(root.name()));
+    if (local_of(root.name()) != "body" || ns == decls.end() || ns->second != k_ns_httpbind)
+        return fail("root is not <body/> in the httpbind namespace", sid);  // checklist #15
+    BodyRequest r;
+    if (auto err = read_attributes(root, decls, r))
+        return fail(*err, sid);
+    if (auto err = read_payloads(root, decls, r))
+        return fail(*err, sid);
+    return r;
+}
+
+std::string escape_attr(std::string_view s)
+{
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '\'': out += "&apos;"; break;
+        case '"': out += "&quot;"; break;
+        default: out += c;
+        }
+    }
+    return out;
+}
+
+ResponseBuilder& ResponseBuilder::attr(std::string_view name, std::string_view value)
+{
+    attrs_.emplace_back(std::string(name), std::string(value));
+    return *this;
+}
+
+ResponseBuilder& ResponseBuilder::payload(std::string_view xml)
+{
+    payloads_.append(xml);
+    return *this;
+}
+
+ResponseBuilder& ResponseBuilder::declare_stream_ns()
+{
+    stream_ns_ = true;
+    return *this;
+}
+
+std::string ResponseBuilder::build() const
+{
+    std::string out = "<body xmlns='";
+    out.append(k_ns_httpbind).append("'");
+    if (stream_ns_)
+        out.append(" xmlns:stream='").append(k_ns_streams).append("'");
+    for (const auto& [name, value] : attrs_)
+        out.append(" ").append(name).append("='").append(escape_attr(value)).append("'");
+    if (payloads_.empty())
+        return out + "/>";
+    out.append(">").append(payloads_).append("</body>");
+    return out;
+}
+
+std::string terminate_body(Condition condition, const std::vector<std::string>& payloads)
+{
+    ResponseBuilder b;
+    b.attr("type", "terminate").attr("condition", to_wire(condition));
+    bool stream_ns = false;
+    for (const auto& p : payloads) {
+        stream_ns = stream_ns || p.starts_with("<stream:");
+        b.payload(p);
+    }
+    if (stream_ns)
+        b.declare_stream_ns();
+    return b.build();
+}
+
+}  // namespace bosun::bosh

@@ -1,1 +1,280 @@
-// placeholder: being written
+#include "runtime/session_driver.hpp"
+
+#include <utility>
+
+#include "common/log.hpp"
+#include "runtime/session_manager.hpp"
+#include "xmpp/bounce.hpp"
+#include "xmpp/stanza.hpp"
+
+namespace bosun::runtime {
+
+/// One HTTP request waiting for its answer. Lives on the frame of the
+/// coroutine that serves the request; the driver only points at it.
+struct SessionDriver::Waiter {
+    explicit Waiter(net::any_io_executor ex) : signal(ex, TimePoint::max()) {}
+    net::steady_timer signal;
+    std::optional<bosh::Respond> response;
+};
+
+namespace {
+
+bosun::Condition condition_for(xmpp::UpstreamClosed::Kind kind)
+{
+    // XEP-0124 §17.2 (checklist #95, #96).
+    return kind == xmpp::UpstreamClosed::Kind::stream_error ? Condition::remote_stream_error
+                                                            : Condition::remote_connection_failed;
+}
+
+std::string_view kind_name(xmpp::UpstreamClosed::Kind kind)
+{
+    using K = xmpp::UpstreamClosed::Kind;
+    switch (kind) {
+    case K::connect_failed: return "connect failed";
+    case K::tls_failed: return "TLS failed";
+    case K::closed: return "closed by server";
+    case K::stream_error: return "stream error";
+    case K::protocol_error: return "protocol error";
+    case K::local: return "closed";
+    }
+    return "?";
+}
+
+}  // namespace
+
+SessionDriver::SessionDriver(SessionManager& manager, std::string client_ip)
+    : manager_(manager)
+    , client_ip_(std::move(client_ip))
+    , timer_(manager.executor())
+{
+}
+
+SessionDriver::~SessionDriver()
+{
+    if (upstream_)
+        upstream_->close();
+}
+
+net::awaitable<BoshHttpResponse> SessionDriver::start(std::string sid, bosh::Negotiated params, bosh::BodyRequest body)
+{
+    auto self = shared_from_this();
+    tag_ = log::sid_tag(sid);
+    log::info("sid={} session created for {} from {} (wait={}s hold={})", tag_, params.domain, client_ip_,
+              params.wait.count(), params.hold);
+    Waiter waiter(manager_.executor());
+    const bosh::RequestId id = manager_.next_request_id();
+    waiters_[id] = &waiter;
+    auto [session, actions] = bosh::Session::create(std::move(sid), std::move(params), manager_.limits(), id,
+                                                    body, Clock::now());
+    session_.emplace(std::move(session));
+    apply(std::move(actions));
+    co_return co_await wait_for(id, waiter);
+}
+
+net::awaitable<BoshHttpResponse> SessionDriver::submit(bosh::BodyRequest body)
+{
+    auto self = shared_from_this();
+    Waiter waiter(manager_.executor());
+    const bosh::RequestId id = manager_.next_request_id();
+    waiters_[id] = &waiter;
+    apply(session_->on_request(id, std::move(body), Clock::now()));
+    co_return co_await wait_for(id, waiter);
+}
+
+net::awaitable<BoshHttpResponse> SessionDriver::wait_for(bosh::RequestId id, Waiter& waiter)
+{
+    if (!waiter.response)
+        co_await waiter.signal.async_wait(net::as_tuple(net::use_awaitable));
+    waiters_.erase(id);
+    if (!waiter.response) {
+        // The core answers every request it accepted; reaching here is a bug.
+        log::error("sid={} request {} ended without an answer", tag_, id);
+        co_return to_http(bosh::Respond{id, 200, bosh::terminate_body(Condition::internal_server_error)});
+    }
+    co_return to_http(std::move(*waiter.response));
+}
+
+BoshHttpResponse SessionDriver::reject(bosun::Condition why)
+{
+    // A malformed request that names this session ends it (§17.2 bad-request).
+    log::info("sid={} malformed request; terminating with {}", tag_, to_wire(why));
+    const bosh::RequestId id = manager_.next_request_id();
+    Waiter waiter(manager_.executor());
+    waiters_[id] = &waiter;
+    apply(session_->on_bad_request(id, Clock::now()));
+    waiters_.erase(id);
+    return to_http(waiter.response.value_or(bosh::Respond{id, 200, bosh::terminate_body(why)}));
+}
+
+void SessionDriver::shutdown()
+{
+    if (session_ && !ended_)
+        apply(session_->shutdown(Clock::now()));
+}
+
+BoshHttpResponse SessionDriver::to_http(bosh::Respond r) const
+{
+    BoshHttpResponse out;
+    out.status = r.status;
+    out.body = std::move(r.body);
+    if (session_)
+        out.content_type = session_->params().content_type;  // §7.1 (checklist #6)
+    return out;
+}
+
+void SessionDriver::apply(bosh::Actions actions)
+{
+    // Actions can lead to more events (e.g. a full upstream queue); handle
+    // them iteratively so the core is never re-entered.
+    while (!actions.empty()) {
+        bosh::Actions follow_up;
+        for (auto& a : actions)
+            apply_one(a, follow_up);
+        actions = std::move(follow_up);
+    }
+    rearm_timer();
+}
+
+void SessionDriver::apply_one(bosh::Action& action, bosh::Actions& follow_up)
+{
+    if (auto* r = std::get_if<bosh::Respond>(&action)) {
+        const auto it = waiters_.find(r->request);
+        if (it == waiters_.end())
+            return;  // the HTTP side is gone; the replay cache keeps the body
+        it->second->response = std::move(*r);
+        it->second->signal.cancel();
+    } else if (auto* open = std::get_if<bosh::OpenUpstream>(&action)) {
+        open_upstream(*open);
+    } else if (auto* restart = std::get_if<bosh::RestartUpstream>(&action)) {
+        if (upstream_)
+            upstream_->restart({restart->to, restart->from, restart->lang, restart->version});
+    } else if (auto* send = std::get_if<bosh::SendUpstream>(&action)) {
+        if (upstream_ && !upstream_->send(std::move(send->data))) {
+            log::warn("sid={} upstream write queue over its limit", tag_);
+            auto more = session_->on_upstream_closed(Condition::policy_violation, Clock::now());
+            follow_up.insert(follow_up.end(), more.begin(), more.end());
+        }
+    } else if (auto* close = std::get_if<bosh::CloseUpstream>(&action)) {
+        close_upstream(std::move(close->undelivered));
+    } else if (auto* end = std::get_if<bosh::EndSession>(&action)) {
+        ended_ = true;
+        timer_.cancel();
+        log::info("sid={} session ended ({})", tag_, end->silent ? "inactivity" : to_wire(end->why));
+        manager_.remove(session_->sid());
+    }
+}
+
+void SessionDriver::open_upstream(const bosh::OpenUpstream& open)
+{
+    const auto& up = manager_.config().upstreams.at(open.to);
+    xmpp::UpstreamTarget target;
+    target.host = up.host;
+    target.port = up.port;
+    target.tls = up.tls;
+    target.tls_server_name = up.tls_server_name.empty() ? up.domain : up.tls_server_name;
+    target.connect_timeout = manager_.config().bosh.connect_timeout;
+    target.max_stanza_bytes = manager_.config().bosh.max_stanza_bytes;
+    target.max_write_queue_bytes = manager_.config().bosh.max_pending_bytes;
+    upstream_ = xmpp::UpstreamConnection::create(manager_.executor(), std::move(target),
+                                                 manager_.tls_context(open.to), *this);
+    upstream_->start({open.to, open.from, open.lang, open.version});
+}
+
+void SessionDriver::close_upstream(std::vector<std::string> undelivered)
+{
+    if (!upstream_)
+        return;
+    // XEP-0206 §7 (checklist #111): tell the senders before the stream closes.
+    for (const auto& stanza : undelivered)
+        if (auto reply = xmpp::bounce_stanza(stanza))
+            upstream_->send(std::move(*reply));
+    upstream_->close();
+    upstream_.reset();
+}
+
+void SessionDriver::on_upstream_open(const xmpp::StreamHeader& header)
+{
+    upstream_header_ = header;
+    log::debug("sid={} upstream stream open (id={})", tag_, header.attr("id"));
+}
+
+void SessionDriver::on_upstream_element(xmpp::Element element)
+{
+    bosh::UpstreamElement e;
+    if (xmpp::is_stream_element(upstream_header_, element, "features")) {
+        e.kind = bosh::UpstreamElement::Kind::features;
+        e.xml = std::move(element.xml);
+    } else if (xmpp::is_stream_element(upstream_header_, element, "error")) {
+        e.kind = bosh::UpstreamElement::Kind::stream_error;
+        e.xml = std::move(element.xml);
+    } else {
+        // XEP-0206 §2 (checklist #105): stanzas carry xmlns='jabber:client'.
+        e.xml = xmpp::with_default_namespace(element, xmpp::jabber_client_namespace);
+    }
+    batch_.push_back(std::move(e));
+    // Elements from one read go to the client in one response.
+    if (!flush_posted_) {
+        flush_posted_ = true;
+        net::post(manager_.executor(), [self = shared_from_this()] { self->flush_elements(); });
+    }
+}
+
+void SessionDriver::flush_elements()
+{
+    flush_posted_ = false;
+    if (batch_.empty() || ended_)
+        return;
+    std::vector<bosh::UpstreamElement> batch;
+    batch.swap(batch_);
+    apply(session_->on_upstream(std::move(batch), Clock::now()));
+}
+
+void SessionDriver::on_upstream_closed(xmpp::UpstreamClosed why)
+{
+    if (why.kind == xmpp::UpstreamClosed::Kind::local || ended_)
+        return;
+    // Operators of other connection managers cannot tell why upstream failed
+    // (Punjab #49, #64): say it here.
+    log::warn("sid={} upstream {}: {}", tag_, kind_name(why.kind), why.detail);
+    flush_elements();
+    if (ended_)
+        return;
+    apply(session_->on_upstream_closed(condition_for(why.kind), Clock::now()));
+}
+
+void SessionDriver::rearm_timer()
+{
+    if (ended_ || !session_)
+        return;
+    const auto deadline = session_->next_deadline();
+    if (!deadline)
+        return;
+    if (timer_running_ && timer_.expiry() == *deadline)
+        return;
+    timer_.expires_at(*deadline);
+    if (!timer_running_) {
+        timer_running_ = true;
+        net::co_spawn(manager_.executor(), [self = shared_from_this()] { return self->timer_loop(); },
+                      [](std::exception_ptr e) {
+                          if (e)
+                              log::error("session timer failed");
+                      });
+    }
+}
+
+net::awaitable<void> SessionDriver::timer_loop()
+{
+    // One timer per session. Re-arming cancels the wait; the loop then waits
+    // for the new expiry.
+    while (!ended_) {
+        auto [ec] = co_await timer_.async_wait(net::as_tuple(net::use_awaitable));
+        if (ended_)
+            break;
+        if (!ec || Clock::now() >= timer_.expiry()) {
+            apply(session_->on_tick(Clock::now()));
+        }
+    }
+    timer_running_ = false;
+}
+
+}  // namespace bosun::runtime

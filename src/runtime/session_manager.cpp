@@ -1,1 +1,132 @@
-// placeholder: being written
+#include "runtime/session_manager.hpp"
+
+#include <stdexcept>
+#include <utility>
+
+#include "common/log.hpp"
+#include "common/random.hpp"
+#include "runtime/session_driver.hpp"
+
+namespace bosun::runtime {
+namespace {
+
+bosh::Limits limits_from(const BoshConfig& c)
+{
+    bosh::Limits l;
+    l.max_wait = c.max_wait;
+    l.default_wait = c.default_wait;
+    l.inactivity = c.inactivity;
+    l.polling = c.polling;
+    l.max_hold = c.max_hold;
+    l.max_pending_bytes = c.max_pending_bytes;
+    l.connect_timeout = c.connect_timeout;
+    return l;
+}
+
+}  // namespace
+
+SessionManager::SessionManager(net::any_io_executor ex, const Config& config)
+    : ex_(std::move(ex))
+    , config_(config)
+    , limits_(limits_from(config.bosh))
+{
+    for (const auto& [domain, up] : config_.upstreams) {
+        if (up.tls == TlsPolicy::none)
+            continue;
+        try {
+            tls_contexts_[domain] = xmpp::make_upstream_tls_context(up.ca_file);
+        } catch (const std::exception& e) {
+            throw std::runtime_error("upstream " + domain + ": " + e.what());
+        }
+    }
+}
+
+SessionManager::~SessionManager() = default;
+
+std::shared_ptr<ssl::context> SessionManager::tls_context(const std::string& domain) const
+{
+    const auto it = tls_contexts_.find(domain);
+    return it == tls_contexts_.end() ? nullptr : it->second;
+}
+
+void SessionManager::remove(const std::string& sid)
+{
+    sessions_.erase(sid);
+}
+
+BoshHttpResponse SessionManager::error_response(bosun::Condition why, bool legacy) const
+{
+    BoshHttpResponse r;
+    // §17.1 (checklist #24): legacy clients get 400/403/404.
+    if (legacy) {
+        if (auto status = legacy_http_status(why)) {
+            r.status = *status;
+            return r;
+        }
+    }
+    r.body = bosh::terminate_body(why);
+    return r;
+}
+
+net::awaitable<BoshHttpResponse> SessionManager::handle(BoshHttpRequest request)
+{
+    auto parsed = bosh::parse_body(request.body);
+    if (!parsed) {
+        const auto& failure = parsed.error();
+        log::debug("bad request from {}: {}", request.client_ip, failure.detail);
+        if (failure.sid) {
+            if (auto it = sessions_.find(*failure.sid); it != sessions_.end()) {
+                auto driver = it->second;
+                co_return driver->reject(failure.condition);
+            }
+        }
+        co_return error_response(failure.condition, false);
+    }
+    bosh::BodyRequest body = std::move(*parsed);
+    if (!body.sid)
+        co_return co_await create_session(std::move(body), std::move(request.client_ip));
+    const auto it = sessions_.find(*body.sid);
+    if (it == sessions_.end()) {
+        // §17.2 (checklist #17, #92): unknown or expired sid.
+        co_return error_response(Condition::item_not_found, false);
+    }
+    auto driver = it->second;
+    co_return co_await driver->submit(std::move(body));
+}
+
+net::awaitable<BoshHttpResponse> SessionManager::create_session(bosh::BodyRequest body, std::string client_ip)
+{
+    const bool legacy = !body.ver;
+    if (draining_)
+        co_return error_response(Condition::system_shutdown, legacy);  // checklist #98
+    if (sessions_.size() >= config_.bosh.max_sessions) {
+        log::warn("session limit ({}) reached; refusing a session from {}", config_.bosh.max_sessions, client_ip);
+        co_return error_response(Condition::policy_violation, legacy);
+    }
+    auto negotiated = bosh::negotiate(body, limits_, [this](const std::string& domain) {
+        return config_.upstreams.count(domain) > 0;
+    });
+    if (!negotiated) {
+        log::info("session refused from {}: {}", client_ip, to_wire(negotiated.error()));
+        co_return error_response(negotiated.error(), legacy);
+    }
+    std::string sid = make_sid();
+    auto driver = std::make_shared<SessionDriver>(*this, std::move(client_ip));
+    sessions_.emplace(sid, driver);
+    co_return co_await driver->start(std::move(sid), std::move(*negotiated), std::move(body));
+}
+
+void SessionManager::shutdown()
+{
+    draining_ = true;
+    // Copy: shutting a session down removes it from the table.
+    std::vector<std::shared_ptr<SessionDriver>> drivers;
+    drivers.reserve(sessions_.size());
+    for (const auto& [sid, d] : sessions_)
+        drivers.push_back(d);
+    for (const auto& d : drivers)
+        d->shutdown();
+    sessions_.clear();
+}
+
+}  // namespace bosun::runtime

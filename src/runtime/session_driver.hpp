@@ -1,0 +1,66 @@
+#pragma once
+// Runs one bosh::Session on Asio: executes its actions (answer HTTP requests,
+// drive the upstream XMPP connection), feeds it upstream events, and keeps
+// one timer for its deadlines.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "bosh/session.hpp"
+#include "common/asio.hpp"
+#include "runtime/session_service.hpp"
+#include "xmpp/upstream.hpp"
+
+namespace bosun::runtime {
+
+class SessionManager;
+
+class SessionDriver final : public std::enable_shared_from_this<SessionDriver>, public xmpp::UpstreamEvents {
+public:
+    SessionDriver(SessionManager& manager, std::string client_ip);
+    ~SessionDriver() override;
+
+    /// Starts the session with its creation request and waits for the answer.
+    net::awaitable<BoshHttpResponse> start(std::string sid, bosh::Negotiated params, bosh::BodyRequest body);
+    /// One later request of the session.
+    net::awaitable<BoshHttpResponse> submit(bosh::BodyRequest body);
+    /// Answers a request that could not be parsed but names this session.
+    BoshHttpResponse reject(bosun::Condition why);
+    void shutdown();
+
+    // xmpp::UpstreamEvents
+    void on_upstream_open(const xmpp::StreamHeader& header) override;
+    void on_upstream_element(xmpp::Element element) override;
+    void on_upstream_closed(xmpp::UpstreamClosed why) override;
+
+private:
+    struct Waiter;
+
+    net::awaitable<BoshHttpResponse> wait_for(bosh::RequestId id, Waiter& waiter);
+    void apply(bosh::Actions actions);
+    void apply_one(bosh::Action& action, bosh::Actions& follow_up);
+    void open_upstream(const bosh::OpenUpstream& open);
+    void close_upstream(std::vector<std::string> undelivered);
+    void flush_elements();
+    void rearm_timer();
+    net::awaitable<void> timer_loop();
+    BoshHttpResponse to_http(bosh::Respond r) const;
+
+    SessionManager& manager_;
+    std::string client_ip_;
+    std::string tag_;     ///< sid hash for logs
+    std::optional<bosh::Session> session_;
+    std::shared_ptr<xmpp::UpstreamConnection> upstream_;
+    xmpp::StreamHeader upstream_header_;
+    std::vector<bosh::UpstreamElement> batch_;
+    bool flush_posted_ = false;
+    std::unordered_map<bosh::RequestId, Waiter*> waiters_;
+    net::steady_timer timer_;
+    bool timer_running_ = false;
+    bool ended_ = false;
+};
+
+}  // namespace bosun::runtime

@@ -1,0 +1,55 @@
+#pragma once
+// The imperative shell around the BOSH core: owns the session table, parses
+// request bodies, creates sessions and hands requests to their drivers.
+// Single-threaded: everything runs on one executor, so no locks.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "bosh/session.hpp"
+#include "bosun/config.hpp"
+#include "common/asio.hpp"
+#include "runtime/session_service.hpp"
+
+namespace bosun::runtime {
+
+class SessionDriver;
+
+class SessionManager final : public SessionService {
+public:
+    /// Throws std::runtime_error at start-up if an upstream's CA file cannot be loaded.
+    SessionManager(net::any_io_executor ex, const Config& config);
+    ~SessionManager() override;
+
+    net::awaitable<BoshHttpResponse> handle(BoshHttpRequest request) override;
+    std::size_t session_count() const override { return sessions_.size(); }
+    bool draining() const override { return draining_; }
+
+    /// Refuses new sessions and terminates every session with system-shutdown.
+    void shutdown();
+
+    // For drivers.
+    net::any_io_executor executor() const { return ex_; }
+    const Config& config() const { return config_; }
+    const bosh::Limits& limits() const { return limits_; }
+    std::shared_ptr<ssl::context> tls_context(const std::string& domain) const;
+    bosh::RequestId next_request_id() { return next_request_id_++; }
+    void remove(const std::string& sid);
+
+private:
+    net::awaitable<BoshHttpResponse> create_session(bosh::BodyRequest body, std::string client_ip);
+    BoshHttpResponse error_response(bosun::Condition why, bool legacy) const;
+
+    net::any_io_executor ex_;
+    const Config& config_;
+    bosh::Limits limits_;
+    std::unordered_map<std::string, std::shared_ptr<SessionDriver>> sessions_;
+    std::map<std::string, std::shared_ptr<ssl::context>> tls_contexts_;
+    bosh::RequestId next_request_id_ = 1;
+    bool draining_ = false;
+};
+
+}  // namespace bosun::runtime
