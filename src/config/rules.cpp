@@ -1,0 +1,137 @@
+// Checks that span more than one key. Each rule names the key its message is
+// about and a second key to point at when the first kept its default.
+
+#include "config/schema.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <optional>
+
+#include "config/syntax.hpp"
+
+namespace bosun::config {
+namespace {
+
+using Verdict = std::optional<std::string>; // the problem, or nothing
+
+// Room for the <body rid='…' sid='…' xmlns='…' …> wrapper around a stanza,
+// so that a stanza of max_stanza_bytes still fits in one request body.
+constexpr std::size_t body_envelope_bytes = 1024;
+
+struct Rule {
+    std::string_view key;
+    std::string_view other;
+    Severity severity;
+    Verdict (*check)(const Config&);
+};
+
+constexpr std::array rules {
+    Rule {"upstream", "", Severity::error,
+        [](const Config& c) -> Verdict {
+            if (!c.upstreams.empty())
+                return std::nullopt;
+            return "at least one [upstream.\"domain\"] table is required";
+        }},
+    Rule {"bosh.default_wait", "bosh.max_wait", Severity::error,
+        [](const Config& c) -> Verdict {
+            if (c.bosh.default_wait <= c.bosh.max_wait)
+                return std::nullopt;
+            return fmt::format("{} exceeds bosh.max_wait ({})", c.bosh.default_wait.count(),
+                c.bosh.max_wait.count());
+        }},
+    // XEP-0124 §10, §12: a polling client sends its next request 'polling'
+    // seconds after the last answer; an inactivity no longer than that ends
+    // every polling session.
+    Rule {"bosh.polling", "bosh.inactivity", Severity::error,
+        [](const Config& c) -> Verdict {
+            if (c.bosh.polling < c.bosh.inactivity)
+                return std::nullopt;
+            return fmt::format("{} must be less than bosh.inactivity ({})", c.bosh.polling.count(),
+                c.bosh.inactivity.count());
+        }},
+    Rule {"http.max_body_bytes", "bosh.max_stanza_bytes", Severity::error,
+        [](const Config& c) -> Verdict {
+            const std::size_t need = c.bosh.max_stanza_bytes + body_envelope_bytes;
+            if (c.http.max_body_bytes >= need)
+                return std::nullopt;
+            return fmt::format("{} cannot carry a stanza of bosh.max_stanza_bytes ({}) plus "
+                               "its <body/> wrapper: use at least {}",
+                c.http.max_body_bytes, c.bosh.max_stanza_bytes, need);
+        }},
+    Rule {"bosh.max_pending_bytes", "bosh.max_stanza_bytes", Severity::error,
+        [](const Config& c) -> Verdict {
+            if (c.bosh.max_pending_bytes >= c.bosh.max_stanza_bytes)
+                return std::nullopt;
+            return fmt::format("{} cannot queue one stanza of bosh.max_stanza_bytes ({})",
+                c.bosh.max_pending_bytes, c.bosh.max_stanza_bytes);
+        }},
+    // XEP-0124 §7.2: every session keeps at least one request held open.
+    Rule {"http.max_connections", "bosh.max_sessions", Severity::warning,
+        [](const Config& c) -> Verdict {
+            if (c.http.max_connections >= c.bosh.max_sessions)
+                return std::nullopt;
+            return fmt::format("{} is below bosh.max_sessions ({}): each session holds a "
+                               "connection, so sessions stop at {}",
+                c.http.max_connections, c.bosh.max_sessions, c.http.max_connections);
+        }},
+};
+
+struct UpstreamRule {
+    std::string_view key;
+    Severity severity;
+    Verdict (*check)(const UpstreamConfig&);
+};
+
+constexpr std::array upstream_rules {
+    // XEP-0124 §19.2 (checklist #103): encrypt the link to the server unless
+    // it runs on the same host.
+    UpstreamRule {"tls", Severity::warning,
+        [](const UpstreamConfig& u) -> Verdict {
+            if (u.tls != TlsPolicy::none || is_loopback_host(u.host))
+                return std::nullopt;
+            return fmt::format("\"none\" sends XMPP in clear text to {}, which is not "
+                               "loopback (XEP-0124 §19.2): use \"required\"",
+                u.host);
+        }},
+    UpstreamRule {"tls", Severity::warning,
+        [](const UpstreamConfig& u) -> Verdict {
+            if (u.tls != TlsPolicy::optional || is_loopback_host(u.host))
+                return std::nullopt;
+            return fmt::format("\"optional\" falls back to clear text when {} offers no "
+                               "STARTTLS, which an attacker can arrange: use \"required\"",
+                u.host);
+        }},
+    UpstreamRule {"ca_file", Severity::warning,
+        [](const UpstreamConfig& u) -> Verdict {
+            if (u.tls != TlsPolicy::none || u.ca_file.empty())
+                return std::nullopt;
+            return "is not used because tls = \"none\"";
+        }},
+};
+
+Position point_at(const Diagnostics& diag, std::string_view key, std::string_view other)
+{
+    const Position p = diag.where(key);
+    return (p.line != 0 || other.empty()) ? p : diag.where(other);
+}
+
+} // namespace
+
+void check_rules(const Config& config, Diagnostics& diag)
+{
+    for (const Rule& rule : rules) {
+        if (const Verdict problem = rule.check(config))
+            diag.report(rule.severity, point_at(diag, rule.key, rule.other), rule.key, *problem);
+    }
+    for (const auto& [domain, upstream] : config.upstreams) {
+        const std::string table = upstream_path(domain);
+        for (const UpstreamRule& rule : upstream_rules) {
+            const std::string key = key_path(table, rule.key);
+            if (const Verdict problem = rule.check(upstream))
+                diag.report(rule.severity, point_at(diag, key, table), key, *problem);
+        }
+    }
+}
+
+} // namespace bosun::config

@@ -1,0 +1,413 @@
+#include "config/schema.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <type_traits>
+
+#include "config/syntax.hpp"
+
+namespace bosun::config {
+namespace {
+
+constexpr std::int64_t KiB = 1024;
+constexpr std::int64_t MiB = 1024 * KiB;
+
+// RFC 6120 §13.12: an XMPP entity must accept stanzas of at least 10000 bytes.
+constexpr std::int64_t min_stanza_bytes = 10000;
+
+struct Bounds {
+    std::int64_t min;
+    std::int64_t max;
+};
+
+using CheckFn = Check (*)(std::string_view);
+
+Position at(const toml::source_region& region)
+{
+    return {region.begin.line, region.begin.column};
+}
+
+std::string_view type_name(const toml::node& node)
+{
+    // Indexed by toml::node_type, a closed enum in toml++ 3.
+    static constexpr std::array<std::string_view, 10> names {"nothing", "a table", "an array",
+        "a string", "an integer", "a float", "a boolean", "a date", "a time", "a date-time"};
+    return names[static_cast<std::size_t>(node.type())];
+}
+
+// One value being read: the node, the key naming it in messages, what it
+// means (for messages), and where problems go.
+struct Slot {
+    const toml::node& node;
+    std::string path;
+    std::string_view doc;
+    Diagnostics& diag;
+
+    void error(std::string_view message) const { diag.error(at(node.source()), path, message); }
+    void wrong_type(std::string_view expected) const
+    {
+        error(fmt::format("expected {}, got {} ({})", expected, type_name(node), doc));
+    }
+    Slot element(std::size_t i, const toml::node& item) const
+    {
+        return {item, fmt::format("{}[{}]", path, i), doc, diag};
+    }
+};
+
+template <class S> struct Field {
+    std::string_view key;
+    std::function<void(const Slot&, S&)> read;
+    std::string_view doc;
+};
+
+template <class S> using Fields = std::vector<Field<S>>;
+
+template <class E> struct Choice {
+    std::string_view name;
+    E value;
+};
+
+constexpr std::array<Choice<LogLevel>, 5> log_levels {{
+    {"trace", LogLevel::trace},
+    {"debug", LogLevel::debug},
+    {"info", LogLevel::info},
+    {"warn", LogLevel::warn},
+    {"error", LogLevel::error},
+}};
+
+constexpr std::array<Choice<TlsPolicy>, 3> tls_policies {{
+    {"required", TlsPolicy::required},
+    {"optional", TlsPolicy::optional},
+    {"none", TlsPolicy::none},
+}};
+
+// ---- readers: type check, then range or syntax check -------------------
+
+std::optional<std::int64_t> read_integer(const Slot& s, Bounds bounds)
+{
+    const auto* value = s.node.as_integer();
+    if (!value) {
+        s.wrong_type("an integer");
+        return std::nullopt;
+    }
+    const std::int64_t n = value->get();
+    if (n < bounds.min || n > bounds.max) {
+        s.error(fmt::format("{} is out of range {}..{} ({})", n, bounds.min, bounds.max, s.doc));
+        return std::nullopt;
+    }
+    return n;
+}
+
+std::optional<std::string> read_string(const Slot& s, CheckFn check)
+{
+    const auto* value = s.node.as_string();
+    if (!value) {
+        s.wrong_type("a string");
+        return std::nullopt;
+    }
+    if (check) {
+        if (const auto ok = check(value->get()); !ok) {
+            s.error(ok.error());
+            return std::nullopt;
+        }
+    }
+    return value->get();
+}
+
+// All elements are checked (every bad one is reported); the result is empty
+// when any was bad, so the field keeps its default.
+std::optional<std::vector<std::string>> read_strings(const Slot& s, CheckFn check)
+{
+    const auto* array = s.node.as_array();
+    if (!array) {
+        s.wrong_type("an array of strings");
+        return std::nullopt;
+    }
+    std::vector<std::string> out;
+    bool ok = true;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+        auto text = read_string(s.element(i, *array->get(i)), check);
+        ok = ok && text.has_value();
+        if (text)
+            out.push_back(std::move(*text));
+    }
+    return ok ? std::optional(std::move(out)) : std::nullopt;
+}
+
+template <class E> std::optional<E> read_choice(const Slot& s, std::span<const Choice<E>> choices)
+{
+    const auto text = read_string(s, nullptr);
+    if (!text)
+        return std::nullopt;
+    for (const auto& choice : choices)
+        if (choice.name == *text)
+            return choice.value;
+    std::string names;
+    for (const auto& choice : choices)
+        names += fmt::format("{}{}", names.empty() ? "" : ", ", choice.name);
+    s.error(fmt::format("\"{}\" is not one of: {}", *text, names));
+    return std::nullopt;
+}
+
+// ---- field makers: bind a reader to a member ----------------------------
+
+template <class S, class T>
+Field<S> number(std::string_view key, T S::*member, Bounds bounds, std::string_view doc)
+{
+    return {key,
+        [member, bounds](const Slot& s, S& section) {
+            const auto n = read_integer(s, bounds);
+            if (!n)
+                return;
+            if constexpr (std::is_same_v<T, Seconds>)
+                section.*member = Seconds {*n};
+            else
+                section.*member = static_cast<T>(*n);
+        },
+        doc};
+}
+
+template <class S>
+Field<S> text(std::string_view key, std::string S::*member, CheckFn check, std::string_view doc)
+{
+    return {key,
+        [member, check](const Slot& s, S& section) {
+            if (auto value = read_string(s, check))
+                section.*member = std::move(*value);
+        },
+        doc};
+}
+
+template <class S>
+Field<S> texts(
+    std::string_view key, std::vector<std::string> S::*member, CheckFn check, std::string_view doc)
+{
+    return {key,
+        [member, check](const Slot& s, S& section) {
+            if (auto values = read_strings(s, check))
+                section.*member = std::move(*values);
+        },
+        doc};
+}
+
+template <class S, class E>
+Field<S> choice(std::string_view key, E S::*member,
+    std::type_identity_t<std::span<const Choice<E>>> choices, std::string_view doc)
+{
+    return {key,
+        [member, choices](const Slot& s, S& section) {
+            if (const auto value = read_choice(s, choices))
+                section.*member = *value;
+        },
+        doc};
+}
+
+// ---- the few readers that do more than one member or value -------------
+
+void read_listen(const Slot& s, HttpConfig& http)
+{
+    const auto* array = s.node.as_array();
+    if (!array)
+        return s.wrong_type("an array of strings");
+    if (array->empty())
+        return s.error("at least one address is required");
+    std::vector<ListenAddress> out;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+        const Slot item = s.element(i, *array->get(i));
+        const auto text = read_string(item, nullptr);
+        if (!text)
+            continue;
+        const auto address = parse_listen_address(*text);
+        // Compared in canonical form: "[::1]:80" and "[0::1]:80" are one socket.
+        const bool seen
+            = address && std::any_of(out.begin(), out.end(), [&](const ListenAddress& a) {
+                  return a.host == address->host && a.port == address->port;
+              });
+        if (!address || seen)
+            item.error(address ? std::string("listed twice") : address.error());
+        else
+            out.push_back(*address);
+    }
+    if (out.size() == array->size())
+        http.listen = std::move(out);
+}
+
+template <class S> std::string unknown_key_message(const toml::node& node, const Fields<S>& fields)
+{
+    std::string known;
+    for (const auto& field : fields)
+        known += fmt::format("{}{}", known.empty() ? "" : ", ", field.key);
+    return fmt::format("unknown {} (known keys: {})", node.is_table() ? "table" : "key", known);
+}
+
+template <class S> void read_table(const Slot& s, const Fields<S>& fields, S& section)
+{
+    const toml::table* table = s.node.as_table();
+    if (!table)
+        return s.wrong_type("a table");
+    for (auto&& [key, node] : *table) {
+        const std::string path = key_path(s.path, key.str());
+        const auto field = std::find_if(
+            fields.begin(), fields.end(), [&](const Field<S>& f) { return f.key == key.str(); });
+        if (field == fields.end()) {
+            s.diag.error(at(key.source()), path, unknown_key_message(node, fields));
+            continue;
+        }
+        s.diag.remember(path, at(node.source()));
+        field->read(Slot {node, path, field->doc, s.diag}, section);
+    }
+}
+
+// ---- the schema ----------------------------------------------------------
+
+const Fields<HttpConfig>& http_fields()
+{
+    static const Fields<HttpConfig> fields {
+        {"listen", read_listen, "addresses to listen on, \"IPv4:port\" or \"[IPv6]:port\""},
+        text("path", &HttpConfig::path, check_http_path, "URL path of the BOSH endpoint"),
+        texts("cors_allowed_origins", &HttpConfig::cors_allowed_origins, check_origin,
+            "exact browser origins allowed by CORS"),
+        texts("trusted_proxies", &HttpConfig::trusted_proxies, check_proxy,
+            "addresses or CIDR blocks whose X-Forwarded-For is believed"),
+        number("max_header_bytes", &HttpConfig::max_header_bytes, {1 * KiB, 64 * KiB},
+            "bytes of request line and headers"),
+        number("max_body_bytes", &HttpConfig::max_body_bytes, {16 * KiB, 64 * MiB},
+            "bytes of one request body"),
+        number("read_timeout", &HttpConfig::read_timeout, {1, 300},
+            "seconds to receive one whole request"),
+        number("idle_timeout", &HttpConfig::idle_timeout, {1, 3600},
+            "seconds a keep-alive connection may wait for its next request"),
+        number("max_connections", &HttpConfig::max_connections, {1, 1'000'000},
+            "open HTTP connections"),
+    };
+    return fields;
+}
+
+const Fields<BoshConfig>& bosh_fields()
+{
+    static const Fields<BoshConfig> fields {
+        number("max_wait", &BoshConfig::max_wait, {1, 3600}, "seconds, cap on the client's 'wait'"),
+        number("default_wait", &BoshConfig::default_wait, {0, 3600},
+            "seconds, 'wait' when the client sends none"),
+        number("inactivity", &BoshConfig::inactivity, {10, 3600},
+            "seconds a session may have no request"),
+        number("polling", &BoshConfig::polling, {0, 60}, "seconds between polls"),
+        number("max_hold", &BoshConfig::max_hold, {1, 16}, "cap on the client's 'hold'"),
+        number("max_sessions", &BoshConfig::max_sessions, {1, 1'000'000}, "open BOSH sessions"),
+        number("max_stanza_bytes", &BoshConfig::max_stanza_bytes, {min_stanza_bytes, 16 * MiB},
+            "bytes of one stanza, RFC 6120 §13.12 minimum 10000"),
+        number("max_pending_bytes", &BoshConfig::max_pending_bytes, {min_stanza_bytes, 1024 * MiB},
+            "bytes queued for one client"),
+        number("connect_timeout", &BoshConfig::connect_timeout, {1, 300},
+            "seconds to connect upstream and get stream features"),
+    };
+    return fields;
+}
+
+Check check_server_name(std::string_view name)
+{
+    return name.empty() ? Check {} : check_host(name);
+}
+
+const Fields<UpstreamConfig>& upstream_fields()
+{
+    static const Fields<UpstreamConfig> fields {
+        text("host", &UpstreamConfig::host, check_host, "XMPP server address or name"),
+        number("port", &UpstreamConfig::port, {1, 65535}, "XMPP client port"),
+        choice("tls", &UpstreamConfig::tls, tls_policies, "required|optional|none"),
+        text("ca_file", &UpstreamConfig::ca_file, check_ca_file, "PEM file of trusted CAs"),
+        text("tls_server_name", &UpstreamConfig::tls_server_name, check_server_name,
+            "name the server certificate must carry"),
+    };
+    return fields;
+}
+
+void read_upstreams(const Slot& s, Config& config)
+{
+    const toml::table* table = s.node.as_table();
+    if (!table)
+        return s.wrong_type("a table of [upstream.\"domain\"] tables");
+    for (auto&& [key, node] : *table) {
+        const std::string domain(key.str());
+        const std::string path = upstream_path(domain);
+        if (const auto ok = check_domain(domain); !ok)
+            s.diag.error(at(key.source()), path, ok.error());
+        s.diag.remember(path, at(node.source()));
+        UpstreamConfig upstream;
+        upstream.domain = domain;
+        read_table(
+            Slot {node, path, "settings of one XMPP domain", s.diag}, upstream_fields(), upstream);
+        if (upstream.tls_server_name.empty())
+            upstream.tls_server_name = domain;
+        config.upstreams.insert_or_assign(domain, std::move(upstream));
+    }
+}
+
+const Fields<Config>& root_fields()
+{
+    static const Fields<Config> fields {
+        choice("log_level", &Config::log_level, log_levels, "trace|debug|info|warn|error"),
+        {"http", [](const Slot& s, Config& c) { read_table(s, http_fields(), c.http); },
+            "the HTTP front end"},
+        {"bosh", [](const Slot& s, Config& c) { read_table(s, bosh_fields(), c.bosh); },
+            "BOSH session parameters"},
+        {"upstream", read_upstreams, "one [upstream.\"domain\"] table per XMPP domain"},
+    };
+    return fields;
+}
+
+bool is_bare_key(std::string_view key)
+{
+    return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+            || c == '_' || c == '-';
+    });
+}
+
+std::string quoted(std::string_view key)
+{
+    std::string out = "\"";
+    for (char c : key)
+        out += (c == '"' || c == '\\') ? fmt::format("\\{}", c) : std::string(1, c);
+    return out + '"';
+}
+
+} // namespace
+
+void read_config(const toml::table& root, Config& config, Diagnostics& diag)
+{
+    read_table(Slot {root, "", "the configuration file", diag}, root_fields(), config);
+}
+
+std::vector<std::string> key_paths()
+{
+    // Written out per section: the root table's entries are sections, not
+    // keys, except log_level.
+    std::vector<std::string> paths {"log_level"};
+    for (const auto& f : http_fields())
+        paths.push_back(key_path("http", f.key));
+    for (const auto& f : bosh_fields())
+        paths.push_back(key_path("bosh", f.key));
+    for (const auto& f : upstream_fields())
+        paths.push_back(key_path("upstream.*", f.key));
+    return paths;
+}
+
+std::string key_path(std::string_view parent, std::string_view key)
+{
+    const std::string name = is_bare_key(key) ? std::string(key) : quoted(key);
+    return parent.empty() ? name : fmt::format("{}.{}", parent, name);
+}
+
+std::string upstream_path(std::string_view domain)
+{
+    return "upstream." + quoted(domain);
+}
+
+} // namespace bosun::config
