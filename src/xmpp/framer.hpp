@@ -21,7 +21,7 @@ enum class FramerError {
     none,
     not_well_formed,   ///< RFC 6120 <not-well-formed/>
     restricted_xml,    ///< RFC 6120 <restricted-xml/>
-    invalid_utf8,      ///< RFC 6120 <not-well-formed/> (bad encoding)
+    invalid_utf8,      ///< RFC 6120 <unsupported-encoding/> (§4.9.3.22: bad UTF-8)
     stanza_too_big,    ///< RFC 6120 <policy-violation/>
 };
 
@@ -65,19 +65,32 @@ public:
     std::size_t buffered() const;
 
 private:
-    struct State;
-    // The implementation keeps its parser state here; see framer.cpp.
+    // The byte-at-a-time state machine (framer.cpp). Every byte is looked at
+    // once, whatever the read sizes, so feeding is linear in the input.
+    struct Machine;
+    enum class Mode : unsigned char;
+    struct OpenTag {
+        std::size_t name_at;   ///< offset of the element's name in buf_
+        std::size_t name_len;
+    };
+
     std::size_t max_stanza_bytes_;
-    std::string buf_;  ///< raw bytes of the element (or header) in progress
-    // Parser state (owned by framer.cpp; plain members so the object stays small).
-    int mode_ = 0;
-    int depth_ = 0;
-    int utf8_pending_ = 0;
-    std::size_t scan_ = 0;
-    bool in_stream_ = false;
-    bool failed_ = false;
-    char quote_ = 0;
-    std::string tag_;    ///< name being read
+    std::string buf_;            ///< raw bytes of the element (or header) in progress
+    std::string stream_name_;    ///< qname of the stream header, to match its end tag
+    std::vector<OpenTag> stack_; ///< elements open inside the current top-level element
+    std::size_t tag_at_ = 0;     ///< offset of the '<' of the tag being read
+    std::size_t mark_at_ = 0;    ///< offset of the attribute name or '&' being read
+    std::size_t match_ = 0;      ///< progress through a fixed token ("CDATA[", "]]>", "?>")
+    char32_t ref_value_ = 0;     ///< numeric character reference being read
+    char32_t utf8_cp_ = 0;       ///< code point of the UTF-8 sequence being read
+    char32_t utf8_min_ = 0;      ///< smallest code point its length may encode
+    int utf8_need_ = 0;          ///< continuation bytes still expected
+    Mode mode_;
+    char quote_ = 0;             ///< quote of the attribute value being read, or 0
+    bool in_stream_ = false;     ///< the header has been read
+    bool decl_allowed_ = true;   ///< the XML declaration may still come
+    bool top_has_xmlns_ = false;
+    FramerError error_ = FramerError::none;
 };
 
 }  // namespace bosun::xmpp
