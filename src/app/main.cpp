@@ -30,7 +30,7 @@ int print_config_errors(const config::LoadResult& loaded, const std::string& pat
     return loaded.ok() ? 0 : 1;
 }
 
-void log_listening(const http::HttpServer& server, const Config& config)
+void log_listening(const frontend::HttpServer& server, const Config& config)
 {
     for (const auto& ep : server.local_endpoints()) {
         const auto addr = ep.address();
@@ -43,7 +43,7 @@ int run(const Config& config)
 {
     net::io_context ioc(1);
     runtime::SessionManager sessions(ioc.get_executor(), config);
-    http::HttpServer server(ioc.get_executor(), config.http, sessions);
+    frontend::HttpServer server(ioc.get_executor(), config.http, sessions);
     server.start();
     log_listening(server, config);
     for (const auto& [domain, up] : config.upstreams)

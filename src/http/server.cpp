@@ -1,1 +1,509 @@
-// placeholder: being written
+#include "http/server.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <ctime>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "common/log.hpp"
+#include "http/address_match.hpp"
+#include "http/router.hpp"
+
+namespace bosun::frontend {
+
+class Connection;
+
+struct ServerState {
+    net::any_io_executor ex;
+    HttpConfig cfg;
+    runtime::SessionService& service;
+    AddressMatcher trusted;
+    Router router;
+    std::vector<tcp::acceptor> acceptors;
+    std::unordered_set<Connection*> connections;
+    bool stopping = false;
+};
+
+namespace {
+
+using Parser = http::request_parser<http::string_body>;
+
+// After the last response, read and discard what the client still sends for
+// this long (or this much) before closing, so that the close does not turn
+// into a reset that destroys the response in the client's receive buffer
+// (RFC 9112 §9.6).
+constexpr auto linger_timeout = std::chrono::seconds(1);
+constexpr std::size_t linger_max_bytes = 1024 * 1024;
+constexpr std::size_t linger_read_size = 16 * 1024;
+constexpr auto accept_backoff = std::chrono::milliseconds(100);
+// An idle connection keeps at most this much read buffer; thousands of idle
+// keep-alive connections must not each pin a large request's buffer.
+constexpr std::size_t idle_buffer_capacity = 16 * 1024;
+constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+
+auto log_escape(std::string_view what)
+{
+    return [what](std::exception_ptr e) {
+        if (!e)
+            return;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            log::error("http: {} ended: {}", what, ex.what());
+        } catch (...) {
+            log::error("http: {} ended: unknown exception", what);
+        }
+    };
+}
+
+std::string endpoint_text(const tcp::endpoint& ep)
+{
+    if (ep.address().is_v6())
+        return fmt::format("[{}]:{}", ep.address().to_string(), ep.port());
+    return fmt::format("{}:{}", ep.address().to_string(), ep.port());
+}
+
+// Which parse errors get an answer before the close; the rest (EOF, reset)
+// just close.
+std::optional<http::status> status_for(const error_code& ec)
+{
+    if (ec == http::error::header_limit)
+        return http::status::request_header_fields_too_large;
+    if (ec == http::error::body_limit)
+        return http::status::payload_too_large;
+    if (ec == beast::error::timeout)
+        return http::status::request_timeout;
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message)
+        return std::nullopt;
+    if (ec.category() == make_error_code(http::error::bad_method).category())
+        return http::status::bad_request;
+    return std::nullopt;
+}
+
+std::string_view detail_for(http::status status)
+{
+    switch (status) {
+    case http::status::request_header_fields_too_large:
+        return "request header too large";
+    case http::status::payload_too_large:
+        return "request body too large";
+    case http::status::request_timeout:
+        return "request not received in time";
+    default:
+        return "malformed HTTP request";
+    }
+}
+
+bool expects_continue(const Request& req)
+{
+    const auto it = req.find(http::field::expect);
+    return req.version() == 11 && it != req.end() && beast::iequals(it->value(), "100-continue");
+}
+
+std::string forwarded_for(const Request& req)
+{
+    std::string out;
+    for (auto [it, end] = req.equal_range("X-Forwarded-For"); it != end; ++it) {
+        if (!out.empty())
+            out += ',';
+        out.append(it->value().data(), it->value().size());
+    }
+    return out;
+}
+
+std::uint32_t header_limit(std::size_t bytes)
+{
+    return static_cast<std::uint32_t>(
+        std::min<std::size_t>(bytes, std::numeric_limits<std::uint32_t>::max()));
+}
+
+const std::string& overloaded_wire()
+{
+    static const std::string wire = [] {
+        auto res = make_problem(http::status::service_unavailable, "too many connections");
+        res.set(http::field::retry_after, "5");
+        finalize(res, 11, false, false);
+        std::ostringstream os;
+        os << res;
+        return os.str();
+    }();
+    return wire;
+}
+
+// Over max_connections: answer without reading and close. The write cannot
+// block (non-blocking socket, fresh send buffer); if it fails, the client
+// sees a plain close.
+void reject_overloaded(tcp::socket socket)
+{
+    error_code ec;
+    socket.non_blocking(true, ec);
+    socket.write_some(net::buffer(overloaded_wire()), ec);
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
+}
+
+tcp::acceptor open_acceptor(net::any_io_executor ex, const ListenAddress& where)
+{
+    error_code ec;
+    const auto address = net::ip::make_address(where.host, ec);
+    if (ec)
+        throw std::runtime_error(
+            fmt::format("cannot listen on {}: not a numeric IP address", where.host));
+    const tcp::endpoint ep {address, where.port};
+    const auto fail = [&ep](const error_code& e) {
+        return std::runtime_error(
+            fmt::format("cannot listen on {}: {}", endpoint_text(ep), e.message()));
+    };
+    tcp::acceptor acceptor(ex);
+    if (acceptor.open(ep.protocol(), ec); ec)
+        throw fail(ec);
+    acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    // "::" means IPv6 only; list 0.0.0.0 as well for IPv4. Both can then bind.
+    if (address.is_v6())
+        acceptor.set_option(net::ip::v6_only(true), ec);
+    if (acceptor.bind(ep, ec); ec)
+        throw fail(ec);
+    if (acceptor.listen(net::socket_base::max_listen_connections, ec); ec)
+        throw fail(ec);
+    return acceptor;
+}
+
+}  // namespace
+
+// One client connection. Its run() is the one coroutine per connection: it
+// reads a request, answers it, and loops while keep-alive holds; requests
+// that arrived pipelined wait in buffer_ and are answered in order.
+class Connection {
+public:
+    Connection(std::shared_ptr<ServerState> state, tcp::socket socket);
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    net::awaitable<void> run();
+    void close_if_idle();
+
+private:
+    template <class Op> auto with_deadline(Op op);
+    net::awaitable<bool> await_request(bool first);
+    net::awaitable<error_code> read_request();
+    net::awaitable<error_code> read_body();
+    net::awaitable<Response> respond(Request req);
+    net::awaitable<runtime::BoshHttpResponse> ask_service(runtime::BoshHttpRequest request);
+    net::awaitable<error_code> write(Response res);
+    net::awaitable<void> fail(error_code ec);
+    net::awaitable<void> linger_close();
+
+    std::shared_ptr<ServerState> state_;
+    tcp::socket socket_;
+    net::steady_timer timer_;
+    beast::flat_buffer buffer_;
+    std::optional<Parser> parser_;
+    net::ip::address peer_;
+    bool idle_ = false;
+};
+
+Connection::Connection(std::shared_ptr<ServerState> state, tcp::socket socket)
+    : state_(std::move(state))
+    , socket_(std::move(socket))
+    , timer_(socket_.get_executor())
+{
+    error_code ec;
+    peer_ = normalize_address(socket_.remote_endpoint(ec).address());
+    state_->connections.insert(this);
+}
+
+Connection::~Connection()
+{
+    state_->connections.erase(this);
+}
+
+void Connection::close_if_idle()
+{
+    error_code ec;
+    if (idle_)
+        socket_.cancel(ec);
+}
+
+// Runs `op` (a deferred operation) against timer_'s expiry. The result is
+// (order, op's results..., timer's error); order[0] == 1 means time ran out
+// and `op` was cancelled.
+template <class Op> auto Connection::with_deadline(Op op)
+{
+    return net::experimental::make_parallel_group(std::move(op), timer_.async_wait(net::deferred))
+        .async_wait(net::experimental::wait_for_one(), net::use_awaitable);
+}
+
+net::awaitable<void> Connection::run()
+{
+    for (bool first = true;; first = false) {
+        if (!co_await await_request(first))
+            break;
+        if (const auto ec = co_await read_request()) {
+            co_await fail(ec);
+            break;
+        }
+        auto req = parser_->release();
+        parser_.reset();
+        const bool head = req.method() == http::verb::head;
+        const unsigned version = req.version();
+        const bool keep_alive = req.keep_alive();
+        auto res = co_await respond(std::move(req));
+        const bool keep = keep_alive && !state_->stopping;
+        finalize(res, version, head, keep);
+        if (const auto ec = co_await write(std::move(res))) {
+            log::debug("http {}: write: {}", peer_.to_string(), ec.message());
+            co_return;
+        }
+        if (!keep)
+            break;
+    }
+    co_await linger_close();
+}
+
+// Waits for the first byte of the next request. A new connection gets
+// read_timeout for it, a kept-alive one idle_timeout; either way silence
+// just closes. stop() cancels this wait.
+net::awaitable<bool> Connection::await_request(bool first)
+{
+    if (buffer_.size() > 0)
+        co_return true;  // pipelined
+    if (state_->stopping)
+        co_return false;
+    if (buffer_.capacity() > idle_buffer_capacity)
+        buffer_.shrink_to_fit();
+    const auto& cfg = state_->cfg;
+    timer_.expires_after(first ? cfg.read_timeout : cfg.idle_timeout);
+    idle_ = true;
+    auto [order, ec, timer_ec]
+        = co_await with_deadline(socket_.async_wait(tcp::socket::wait_read, net::deferred));
+    idle_ = false;
+    co_return order[0] == 0 && !ec;
+}
+
+// The whole request, header and body, within read_timeout of its first byte.
+net::awaitable<error_code> Connection::read_request()
+{
+    const auto& cfg = state_->cfg;
+    parser_.emplace();
+    parser_->header_limit(header_limit(cfg.max_header_bytes));
+    parser_->body_limit(cfg.max_body_bytes);
+    timer_.expires_after(cfg.read_timeout);
+    auto [order, ec, n, timer_ec] = co_await with_deadline(
+        http::async_read_header(socket_, buffer_, *parser_, net::deferred));
+    if (order[0] == 1)
+        co_return beast::error::timeout;
+    if (ec || parser_->is_done())
+        co_return ec;
+    co_return co_await read_body();
+}
+
+net::awaitable<error_code> Connection::read_body()
+{
+    // RFC 9110 §10.1.1: a client that waits for 100 (curl does) gets it.
+    if (expects_continue(parser_->get())) {
+        auto [order, ec, n, timer_ec] = co_await with_deadline(
+            net::async_write(socket_, net::buffer(continue_line), net::deferred));
+        if (order[0] == 1)
+            co_return beast::error::timeout;
+        if (ec)
+            co_return ec;
+    }
+    auto [order, ec, n, timer_ec]
+        = co_await with_deadline(http::async_read(socket_, buffer_, *parser_, net::deferred));
+    if (order[0] == 1)
+        co_return beast::error::timeout;
+    co_return ec;
+}
+
+net::awaitable<Response> Connection::respond(Request req)
+{
+    auto& state = *state_;
+    if (auto local = state.router.answer(req, state.service.session_count()))
+        co_return std::move(*local);
+    runtime::BoshHttpRequest bosh;
+    bosh.body = std::move(req.body());
+    bosh.client_ip = resolve_client_ip(peer_, forwarded_for(req), state.trusted);
+    bosh.secure = false;
+    // No read deadline here: the service may hold the request for up to
+    // 'wait' seconds (XEP-0124 §7.2, long poll).
+    auto out = co_await ask_service(std::move(bosh));
+    co_return state.router.bosh(req, std::move(out));
+}
+
+// The service promises not to throw; if it does anyway, the client gets a
+// 500 and the connection survives.
+net::awaitable<runtime::BoshHttpResponse> Connection::ask_service(runtime::BoshHttpRequest request)
+{
+    try {
+        co_return co_await state_->service.handle(std::move(request));
+    } catch (const std::exception& ex) {
+        log::error("http {}: session service threw: {}", peer_.to_string(), ex.what());
+    }
+    runtime::BoshHttpResponse failed;
+    failed.status = 500;
+    failed.content_type = problem_content_type;
+    failed.body = make_problem(http::status::internal_server_error, "internal error").body();
+    co_return failed;
+}
+
+net::awaitable<error_code> Connection::write(Response res)
+{
+    res.set(http::field::date, http_date(std::time(nullptr)));
+    // A client that stops reading may not pin the connection forever.
+    timer_.expires_after(state_->cfg.read_timeout);
+    auto [order, ec, n, timer_ec]
+        = co_await with_deadline(http::async_write(socket_, res, net::deferred));
+    if (order[0] == 1)
+        co_return beast::error::timeout;
+    co_return ec;
+}
+
+// A request we cannot serve: one debug line, then a problem response if the
+// error deserves one. Never the request's bytes: they may hold credentials.
+net::awaitable<void> Connection::fail(error_code ec)
+{
+    if (ec == http::error::end_of_stream)
+        co_return;  // closed between requests: the normal end
+    log::debug("http {}: read: {}", peer_.to_string(), ec.message());
+    const auto status = status_for(ec);
+    if (!status)
+        co_return;
+    auto res = make_problem(*status, detail_for(*status));
+    finalize(res, 11, false, false);
+    co_await write(std::move(res));
+}
+
+net::awaitable<void> Connection::linger_close()
+{
+    error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    timer_.expires_after(linger_timeout);
+    for (std::size_t drained = 0; !ec && drained < linger_max_bytes;) {
+        buffer_.clear();
+        auto [order, read_ec, n, timer_ec] = co_await with_deadline(
+            socket_.async_read_some(buffer_.prepare(linger_read_size), net::deferred));
+        if (order[0] == 1)
+            break;
+        ec = read_ec;
+        drained += n;
+    }
+    socket_.close(ec);
+}
+
+namespace {
+
+void admit(const std::shared_ptr<ServerState>& state, tcp::socket socket)
+{
+    if (state->connections.size() >= state->cfg.max_connections) {
+        log::debug("http: {} connections, refusing one more", state->connections.size());
+        reject_overloaded(std::move(socket));
+        return;
+    }
+    error_code ec;
+    socket.set_option(tcp::no_delay(true), ec);  // small responses; latency matters
+    auto conn = std::make_shared<Connection>(state, std::move(socket));
+    net::co_spawn(
+        state->ex, [conn] { return conn->run(); }, log_escape("connection"));
+}
+
+net::awaitable<void> accept_loop(std::shared_ptr<ServerState> state, std::size_t index)
+{
+    auto& acceptor = state->acceptors[index];
+    net::steady_timer backoff(state->ex);
+    for (;;) {
+        auto [ec, socket] = co_await acceptor.async_accept(net::as_tuple(net::use_awaitable));
+        if (state->stopping || ec == net::error::operation_aborted)
+            co_return;
+        if (!ec) {
+            admit(state, std::move(socket));
+            continue;
+        }
+        // EMFILE and friends: retrying at once would spin.
+        log::warn("http: accept: {}", ec.message());
+        backoff.expires_after(accept_backoff);
+        co_await backoff.async_wait(net::as_tuple(net::use_awaitable));
+    }
+}
+
+void stop_now(ServerState& state)
+{
+    state.stopping = true;
+    error_code ec;
+    for (auto& acceptor : state.acceptors)
+        acceptor.close(ec);
+    for (auto* conn : state.connections)
+        conn->close_if_idle();
+}
+
+AddressMatcher parse_trusted(const std::vector<std::string>& entries)
+{
+    auto matcher = AddressMatcher::parse(entries);
+    if (!matcher)
+        throw std::invalid_argument("http.trusted_proxies: " + matcher.error());
+    return std::move(*matcher);
+}
+
+}  // namespace
+
+HttpServer::HttpServer(
+    net::any_io_executor ex, const HttpConfig& cfg, runtime::SessionService& service)
+    : state_(std::make_shared<ServerState>(
+        ServerState {ex, cfg, service, parse_trusted(cfg.trusted_proxies),
+            Router(cfg.path, cfg.cors_allowed_origins), {}, {}, false}))
+{
+}
+
+// Connections hold the shared state, so they survive the server object;
+// closing the acceptors stops new ones from reaching a service being torn down.
+HttpServer::~HttpServer()
+{
+    stop();
+}
+
+void HttpServer::start()
+{
+    auto& state = *state_;
+    if (!state.acceptors.empty())
+        throw std::logic_error("HttpServer::start called twice");
+    try {
+        for (const auto& where : state.cfg.listen)
+            state.acceptors.push_back(open_acceptor(state.ex, where));
+    } catch (...) {
+        state.acceptors.clear();
+        throw;
+    }
+    for (std::size_t i = 0; i < state.acceptors.size(); ++i)
+        net::co_spawn(state.ex, accept_loop(state_, i), log_escape("accept loop"));
+}
+
+std::vector<tcp::endpoint> HttpServer::local_endpoints() const
+{
+    std::vector<tcp::endpoint> out;
+    for (const auto& acceptor : state_->acceptors) {
+        error_code ec;
+        out.push_back(acceptor.local_endpoint(ec));
+    }
+    return out;
+}
+
+void HttpServer::stop()
+{
+    net::dispatch(state_->ex, [state = state_] { stop_now(*state); });
+}
+
+}  // namespace bosun::frontend
