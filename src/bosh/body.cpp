@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <set>
 
 namespace bosun::bosh {
 namespace {
@@ -28,16 +29,29 @@ std::optional<T> parse_uint(std::string_view s, T max)
     return static_cast<T>(v);
 }
 
+// XML 1.0 §2.2 Char.
+bool is_xml_char(std::uint32_t c)
+{
+    return c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF)
+        || (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF);
+}
+
 bool is_predefined_entity(std::string_view ref)
 {
     if (ref == "amp" || ref == "lt" || ref == "gt" || ref == "quot" || ref == "apos")
         return true;
-    if (ref.size() >= 2 && ref[0] == '#') {
-        if (ref[1] == 'x')
-            return ref.size() > 2 && std::all_of(ref.begin() + 2, ref.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
-        return std::all_of(ref.begin() + 1, ref.end(), [](char c) { return c >= '0' && c <= '9'; });
-    }
-    return false;
+    if (ref.size() < 2 || ref[0] != '#')
+        return false;
+    // XML 1.0 WFC "Legal Character": a character reference must name a Char.
+    // pugixml decodes &#0; to NUL and cuts the text there, silently changing
+    // the stanza, so such references are refused (checklist #14).
+    const bool hex = ref[1] == 'x';
+    const std::string_view digits = ref.substr(hex ? 2 : 1);
+    std::uint32_t c = 0;
+    const auto [p, ec]
+        = std::from_chars(digits.data(), digits.data() + digits.size(), c, hex ? 16 : 10);
+    return !digits.empty() && ec == std::errc {} && p == digits.data() + digits.size()
+        && is_xml_char(c);
 }
 
 // XEP-0124 §6 (checklist #14): no comments, processing instructions, DTDs or
@@ -45,6 +59,10 @@ bool is_predefined_entity(std::string_view ref)
 // drop or pass some of these, so they are refused before parsing.
 std::optional<std::string> find_restricted_xml(std::string_view t)
 {
+    // XML 1.0 §4.3.3: a UTF-8 byte order mark may precede the XML
+    // declaration; without this the declaration was refused as a PI.
+    if (t.starts_with("\xEF\xBB\xBF"))
+        t.remove_prefix(3);
     std::size_t i = 0;
     if (t.starts_with("<?xml ") || t.starts_with("<?xml\t") || t.starts_with("<?xml\n")) {
         const auto end = t.find("?>");
@@ -107,14 +125,43 @@ struct StringWriter : pugi::xml_writer {
     void write(const void* data, size_t size) override { out.append(static_cast<const char*>(data), size); }
 };
 
-// Serializes one payload element. A prefix the element borrows from the
-// <body/> element's declarations is declared on the element itself, so the
-// element stands alone on the upstream stream.
+// Collects the prefixes used by element and attribute names below a payload
+// element (xml and xmlns are predefined). pugixml's traverse is iterative,
+// so a deeply nested payload cannot exhaust the stack.
+struct PrefixCollector : pugi::xml_tree_walker {
+    std::set<std::string, std::less<>> prefixes;
+    void add(std::string_view qname)
+    {
+        const std::string_view p = prefix_of(qname);
+        if (!p.empty() && p != "xml" && p != "xmlns")
+            prefixes.emplace(p);
+    }
+    void add_node(const pugi::xml_node& node)
+    {
+        add(node.name());
+        for (const auto& a : node.attributes())
+            add(a.name());
+    }
+    bool for_each(pugi::xml_node& node) override
+    {
+        if (node.type() == pugi::node_element)
+            add_node(node);
+        return true;
+    }
+};
+
+// Serializes one payload element. Every prefix the element or its descendants
+// borrow from the <body/> element's declarations is declared on the element
+// itself, so the element stands alone on the upstream stream (a prefix used
+// only by a child or an attribute used to be lost, leaving the upstream an
+// undeclared prefix). A declaration the element makes itself wins.
 std::string serialize_payload(pugi::xml_node child, const std::map<std::string, std::string, std::less<>>& decls)
 {
-    const std::string_view prefix = prefix_of(child.name());
-    if (!prefix.empty()) {
-        const std::string attr = "xmlns:" + std::string(prefix);
+    PrefixCollector used;
+    used.add_node(child);
+    child.traverse(used);
+    for (const auto& prefix : used.prefixes) {
+        const std::string attr = "xmlns:" + prefix;
         const auto it = decls.find(prefix);
         if (!child.attribute(attr.c_str()) && it != decls.end())
             child.append_attribute(attr.c_str()).set_value(it->second.c_str());
@@ -189,8 +236,14 @@ std::optional<std::string> read_attribute(std::string_view name, std::string_vie
 std::optional<std::string> read_attributes(const pugi::xml_node& root, const Decls& decls, BodyRequest& r)
 {
     bool has_rid = false;
+    std::set<std::string_view> seen;
     for (const auto& a : root.attributes()) {
         const std::string_view name = a.name();
+        // XML 1.0 WFC "Unique Att Spec" (checklist #13/#15): pugixml does not
+        // check it, and with two sids ParseFailure::sid (the first) and
+        // BodyRequest::sid (the last) would name different sessions.
+        if (!seen.insert(name).second)
+            return "duplicate attribute";
         if (name == "xmlns" || name.starts_with("xmlns:"))
             continue;
         has_rid = has_rid || name == "rid";

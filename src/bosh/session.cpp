@@ -154,8 +154,12 @@ void Session::process(std::uint64_t rid, RequestId request, BodyRequest body, Ti
     if (body.restart) {
         // XEP-0206 §5 (checklist #107, #108): a restart opens a new stream on
         // the same connection; a stanza in the restart body is ignored.
-        out.push_back(RestartUpstream{body.to.value_or(params_.domain), body.from.value_or(""),
-                                      body.lang.value_or(""), body.xmpp_version.value_or("1.0")});
+        // The new stream goes to the negotiated domain, whatever 'to' says:
+        // creation attributes on later requests are ignored (§7.1, §16.3,
+        // checklist #30, #85), and a restart must not reach a domain that
+        // negotiate() never checked (checklist #19).
+        out.push_back(RestartUpstream {params_.domain, body.from.value_or(""),
+            body.lang.value_or(""), body.xmpp_version.value_or("1.0")});
     } else if (!data.empty()) {
         // §8 (checklist #43): forward as soon as possible, in rid order.
         out.push_back(SendUpstream{std::move(data)});
@@ -259,14 +263,15 @@ Actions Session::on_upstream(std::vector<UpstreamElement> elements, TimePoint no
         pending_bytes_ += e.xml.size();
         pending_.push_back(std::move(e.xml));
     }
+    // §8 (checklist #48): a held request is answered as soon as data arrives.
+    flush_to_held(now, out);
+    // Checked after the flush: with a request held the client is collecting,
+    // and its data must reach it rather than end the session.
     if (pending_bytes_ > max_pending_bytes_) {
         // The client stopped collecting its data: a bounded queue, and a
         // BOSH-level answer instead of silent loss.
         terminate(Condition::policy_violation, std::nullopt, {}, now, out);
-        return out;
     }
-    // §8 (checklist #48): a held request is answered as soon as data arrives.
-    flush_to_held(now, out);
     return out;
 }
 
@@ -305,12 +310,20 @@ Actions Session::shutdown(TimePoint now)
     Actions out;
     if (ended_)
         return out;
+    if (held_.empty()) {
+        // Nobody is waiting, and no later request will be served: end now, so
+        // end() bounces what the client never received (XEP-0206 §7). Moving
+        // it into a terminal body, as terminate() does, would lose it.
+        for (auto& [rid, b] : buffered_)
+            out.push_back(Respond {b.request, 200, terminate_body(Condition::system_shutdown)});
+        buffered_.clear();
+        end(Condition::system_shutdown, false, out);
+        return out;
+    }
     std::vector<std::string> carried;
     carried.swap(pending_);
     pending_bytes_ = 0;
     terminate(Condition::system_shutdown, std::nullopt, std::move(carried), now, out);
-    if (!ended_)
-        end(Condition::system_shutdown, false, out);
     return out;
 }
 
