@@ -53,6 +53,13 @@ struct BoshConfig {
     /// terminated with policy-violation.
     std::size_t max_pending_bytes = 1024 * 1024;
     Seconds connect_timeout{10};  ///< upstream connect + stream features
+    Seconds max_pause{120};       ///< advertised 'maxpause' (§10); 0: no pause
+    /// With client acks (§9.2): responses kept until acknowledged.
+    unsigned max_unacked_responses = 16;
+    unsigned max_resends = 8;     ///< re-sends of one rid before policy-violation (§14.3)
+    /// Read timeout of a reverse proxy in front of Bosun; 0: none. 'wait' is
+    /// granted at most this minus 5 s, so the proxy never cuts a long-poll.
+    Seconds front_proxy_timeout{0};
 };
 
 struct UpstreamConfig {

@@ -7,6 +7,8 @@
 #include <map>
 #include <set>
 
+#include "bosh/sha1.hpp"
+
 namespace bosun::bosh {
 namespace {
 
@@ -223,13 +225,21 @@ std::optional<std::string> read_attribute(std::string_view name, std::string_vie
     } else if (name == "pause") {
         if (!(r.pause = parse_uint<unsigned>(value, 65535)))
             return "bad pause";
+    } else if (name == "key") {
+        r.key = std::string(value);
+    } else if (name == "newkey") {
+        // §15.2: K(n) is hex(SHA-1(…)); no key could ever hash to anything else.
+        if (!is_sha1_hex(value))
+            return "bad newkey";
+        r.newkey = std::string(value);
     } else if (name == "type") {
         r.terminate = (value == "terminate");
     } else if (name == "condition") {
         r.condition = std::string(value);
     }
-    // Anything else (secure, key, newkey, stream, hold-over legacy
-    // attributes) is accepted and ignored (checklist #28, #85).
+    // Anything else (secure, stream, hold-over legacy attributes) is
+    // accepted and ignored (checklist #28, #85): multiple streams (§16) are
+    // not offered, so 'stream' and a mid-session 'to' mean nothing.
     return std::nullopt;
 }
 

@@ -48,6 +48,10 @@ struct BodyRequest {
     std::optional<std::string> xmpp_version;  ///< urn:xmpp:xbosh 'version'
     std::optional<std::uint64_t> ack;
     std::optional<unsigned> pause;
+    /// §15 key sequencing: 'key' is any text (checked by hashing it);
+    /// 'newkey' must be 40 hex digits, the only form a key takes (§15.2).
+    std::optional<std::string> key;
+    std::optional<std::string> newkey;
     bool restart = false;     ///< urn:xmpp:xbosh 'restart'='true', by namespace (checklist #109)
     bool terminate = false;   ///< type='terminate'
     std::optional<std::string> condition;

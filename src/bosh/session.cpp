@@ -12,16 +12,25 @@ Expected<Negotiated, Condition> negotiate_common(const BodyRequest& req, const L
     Negotiated n;
     n.domain = *req.to;
     // §7.2 (checklist #21): the response wait MUST NOT exceed the request's.
+    // A proxy in front gives up after its read timeout, so the wait stays
+    // below that too, or every idle poll would end in a proxy error.
+    Seconds cap = limits.max_wait;
+    if (limits.front_proxy_timeout.count() > 0)
+        cap = std::min(cap, std::max(limits.front_proxy_timeout - k_front_proxy_margin, Seconds{0}));
     const Seconds asked = req.wait ? Seconds{*req.wait} : limits.default_wait;
-    n.wait = std::min(asked, limits.max_wait);
+    n.wait = std::min(asked, cap);
     // §7.1, §7.2 (checklist #22, #33): hold never above the request; requests = hold+1.
     n.hold = std::min(req.hold.value_or(1u), limits.max_hold);
     n.requests = n.hold + 1;
     n.polling = limits.polling;
     n.inactivity = limits.inactivity;
     // §12 (checklist #68): a polling session gets an inactivity above polling.
-    if (n.wait.count() == 0 || n.hold == 0)
+    if (n.polling_session())
         n.inactivity = std::max(limits.inactivity, limits.polling * 2);
+    // §10 (checklist #36, #59): maxpause only when pause is offered.
+    n.maxpause = limits.max_pause;
+    // §9.2: a client that will ack puts 'ack' (='1') on its creation request.
+    n.acks = req.ack.has_value();
     // §7.2 (checklist #23): ver = min(ours, theirs); none means legacy (§17.1).
     if (req.ver)
         n.ver = std::min(*req.ver, k_our_version);
@@ -37,6 +46,14 @@ namespace {
 
 bool needs_stream_ns(const std::string& xml) { return xml.starts_with("<stream:"); }
 
+std::string joined(const std::vector<std::string>& payloads)
+{
+    std::string data;
+    for (const auto& p : payloads)
+        data += p;
+    return data;
+}
+
 }  // namespace
 
 Session::Session(std::string sid, Negotiated params, const Limits& limits)
@@ -44,6 +61,10 @@ Session::Session(std::string sid, Negotiated params, const Limits& limits)
     , params_(std::move(params))
     , connect_timeout_(limits.connect_timeout)
     , max_pending_bytes_(limits.max_pending_bytes)
+    // A client that acks as it should never has more than requests + 1
+    // responses unacknowledged, so a lower limit would punish it.
+    , max_unacked_(std::max(limits.max_unacked_responses, params_.requests + 1))
+    , max_resends_(limits.max_resends)
 {
 }
 
@@ -55,6 +76,8 @@ std::pair<Session, Actions> Session::create(std::string sid, Negotiated params, 
     s.last_rid_ = body.rid;
     s.creation_rid_ = body.rid;
     s.last_response_ = now;
+    s.last_arrival_ = now;
+    s.keys_.start(body.rid, body);  // §15.3 (checklist #82)
     // XEP-0206 §3, checklist #25–#27, #112: the stream header takes to, from,
     // xml:lang and version from the creation body.
     out.push_back(OpenUpstream{*body.to, body.from.value_or(""), body.lang.value_or(""),
@@ -62,7 +85,7 @@ std::pair<Session, Actions> Session::create(std::string sid, Negotiated params, 
     // XEP-0206 §4 (checklist #38): the creation request waits for the
     // features, up to the connect timeout, so the client gets them at once.
     s.held_.push_back({body.rid, request, now + std::min<Duration>(s.params_.wait, s.connect_timeout_)});
-    if (s.params_.wait.count() == 0 || s.params_.hold == 0)
+    if (s.params_.polling_session())
         s.held_.back().deadline = now + s.connect_timeout_;
     return {std::move(s), std::move(out)};
 }
@@ -80,23 +103,26 @@ Actions Session::on_request(RequestId request, BodyRequest body, TimePoint now)
         end(Condition::remote_connection_failed, false, out);
         return out;
     }
+    // §10 (checklist #61): a pause lasts until the next request.
+    paused_for_.reset();
     const std::uint64_t rid = body.rid;
-    if (rid <= last_rid_) {
-        on_retransmission(rid, request, out);
-    } else if (rid > last_rid_ + params_.requests) {
+    // §11 (checklist #65): the one extra request to pause or terminate may
+    // also reach one rid further.
+    const std::uint64_t window = params_.requests + ((is_pause(body) || body.terminate) ? 1 : 0);
+    if (rid <= last_rid_ || buffered_.contains(rid)) {
+        on_resend(rid, request, body, now, out);
+    } else if (rid > last_rid_ + window) {
         // §14.2 (checklist #78, #92): above the window.
         terminate(Condition::item_not_found, request, {}, now, out);
+    } else if (too_many_requests(rid, body)) {
+        terminate(Condition::policy_violation, request, {}, now, out);
     } else if (rid == last_rid_ + 1) {
-        process(rid, request, std::move(body), now, out);
+        process(rid, request, std::move(body), now, now, out);
         process_buffered(now, out);
     } else {
-        // §14.2 (checklist #43, #77): early, inside the window: buffer it
-        // until the gap is filled, then forward and answer in rid order.
-        auto [it, fresh] = buffered_.try_emplace(rid, Buffered{request, std::move(body)});
-        if (!fresh) {
-            out.push_back(Respond{it->second.request, 200, ResponseBuilder().attr("type", "error").build()});
-            it->second.request = request;
-        }
+        // §14.2 (checklist #43, #77): early, inside the window: buffered
+        // until the gap is filled, then forwarded and answered in rid order.
+        buffered_.emplace(rid, Buffered{request, now, std::move(body)});
     }
     return out;
 }
@@ -112,43 +138,141 @@ Actions Session::on_bad_request(RequestId request, TimePoint now)
     return out;
 }
 
-void Session::on_retransmission(std::uint64_t rid, RequestId request, Actions& out)
+bool Session::too_many_requests(std::uint64_t rid, const BodyRequest& body) const
 {
-    // §14.3 (checklist #79): a cached response is sent again, byte for byte,
-    // and the payloads are not forwarded twice.
-    for (const auto& c : replay_) {
-        if (c.rid == rid) {
-            out.push_back(Respond{request, 200, c.body});
-            return;
-        }
+    // §11 (checklist #64): more new requests outstanding than `requests`,
+    // none of them answered yet. Held and buffered requests are exactly the
+    // unanswered new ones. (#65): one more is allowed when the last of them,
+    // in rid order, pauses or terminates.
+    const std::size_t outstanding = held_.size() + buffered_.size() + 1;
+    const bool newest = buffered_.empty() || buffered_.rbegin()->first < rid;
+    const BodyRequest& last = newest ? body : buffered_.rbegin()->second.body;
+    const std::size_t allowed = params_.requests + ((is_pause(last) || last.terminate) ? 1 : 0);
+    return outstanding > allowed;
+}
+
+void Session::on_resend(std::uint64_t rid, RequestId request, const BodyRequest& body, TimePoint now,
+                        Actions& out)
+{
+    // §14.3 (checklist #72): a rid re-sent over and over is abuse. Counted
+    // for the rid most recently re-sent, which is all a real client does.
+    if (rid != resent_rid_) {
+        resent_rid_ = rid;
+        resend_count_ = 0;
+    }
+    if (++resend_count_ > max_resends_) {
+        terminate(Condition::policy_violation, request, {}, now, out);
+        return;
+    }
+    const auto early = buffered_.find(rid);
+    if (early == buffered_.end()) {
+        on_retransmission(rid, request, body, now, out);
+        return;
+    }
+    // §15 (checklist #82): a copy carries the same key as its original.
+    if (keys_.active() && body.key != early->second.body.key) {
+        terminate(Condition::item_not_found, request, {}, now, out);
+        return;
+    }
+    // §14.3 (checklist #80): an early request sent again: the older copy
+    // gets a recoverable error and the newer one its answer.
+    out.push_back(Respond{early->second.request, 200, recoverable_error(rid)});
+    early->second.request = request;
+}
+
+void Session::on_retransmission(std::uint64_t rid, RequestId request, const BodyRequest& body, TimePoint now,
+                                Actions& out)
+{
+    const auto cached = std::find_if(replay_.begin(), replay_.end(), [rid](const Cached& c) { return c.rid == rid; });
+    const auto held = std::find_if(held_.begin(), held_.end(), [rid](const Held& h) { return h.rid == rid; });
+    // §14.3 (checklist #81): no longer buffered. §15 (checklist #82): a copy
+    // must carry the key its original carried, or anyone who saw the sid
+    // and a rid could collect responses.
+    if ((cached == replay_.end() && held == held_.end()) || !keys_.matches_copy(rid, last_rid_, body)) {
+        terminate(Condition::item_not_found, request, {}, now, out);
+        return;
+    }
+    if (cached != replay_.end()) {
+        // §14.3 (checklist #79): the cached response is sent again, byte
+        // for byte, and the payloads are not forwarded twice.
+        out.push_back(Respond{request, 200, cached->body});
+        return;
     }
     // §14.3 (checklist #80): the original is still held: answer it with a
     // recoverable error (§17.3) and keep the new one in its place.
-    for (auto& h : held_) {
-        if (h.rid == rid) {
-            out.push_back(Respond{h.request, 200, ResponseBuilder().attr("type", "error").build()});
-            h.request = request;
-            return;
-        }
-    }
-    // §14.3 (checklist #81): no longer buffered.
-    terminate(Condition::item_not_found, request, {}, TimePoint{}, out);
+    out.push_back(Respond{held->request, 200, recoverable_error(rid)});
+    held->request = request;
 }
 
-void Session::process(std::uint64_t rid, RequestId request, BodyRequest body, TimePoint now, Actions& out)
+std::optional<Condition> Session::refusal(std::uint64_t rid, const BodyRequest& body, TimePoint arrival)
 {
+    // §15.3 (checklist #82, #83): a broken key sequence: not processed.
+    if (!keys_.advance(rid, body))
+        return Condition::item_not_found;
+    // §10 (checklist #63): a pause beyond maxpause is unspecified; Bosun
+    // refuses it as Openfire does.
+    if (is_pause(body) && Seconds{*body.pause} > params_.maxpause)
+        return Condition::policy_violation;
+    if (polls_too_often(body, arrival))
+        return Condition::policy_violation;
+    return std::nullopt;
+}
+
+bool Session::polls_too_often(const BodyRequest& body, TimePoint arrival) const
+{
+    // §12 (checklist #69, #70): in a polling session, two consecutive empty
+    // requests less than `polling` apart, the first answered without
+    // payloads. This is also §11's "too frequent" rule (#66), which §12
+    // refines for polling sessions. Long-polling sessions are not checked:
+    // there it would also catch a client that sends an empty request while
+    // one is held (checklist §4 item 13), which is how some libraries keep
+    // a request open, and a held request already paces the client.
+    if (!params_.polling_session() || !is_empty_poll(body) || !last_was_empty_)
+        return false;
+    if (arrival - last_arrival_ >= params_.polling)
+        return false;
+    return last_answered_rid_ == last_rid_ && last_payload_rid_ != last_rid_;
+}
+
+bool Session::take_client_ack(std::uint64_t rid, const BodyRequest& body, TimePoint now)
+{
+    if (!params_.acks)
+        return true;
+    // §9.2 (checklist #55): a client leaves 'ack' out only when it has every
+    // response, so no ack acknowledges everything before this request.
+    const std::uint64_t ack = std::min(body.ack.value_or(rid - 1), rid - 1);
+    // §9.2, §14.3 (checklist #54): acknowledged responses leave the cache.
+    std::erase_if(replay_, [ack](const Cached& c) { return c.rid <= ack; });
+    // §9.2 (checklist #53): a response the client lacks: say so at once.
+    if (ack < last_answered_rid_) {
+        const auto missing
+            = std::find_if(replay_.begin(), replay_.end(), [ack](const Cached& c) { return c.rid == ack + 1; });
+        if (missing != replay_.end()) {
+            const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - missing->sent).count();
+            report_ = Report{ack + 1, static_cast<std::uint32_t>(std::clamp<std::int64_t>(ms, 0, k_max_report_ms))};
+        }
+    }
+    // STYLE rule 8: what a client leaves unacknowledged is bounded.
+    return replay_.size() <= max_unacked_;
+}
+
+void Session::process(std::uint64_t rid, RequestId request, BodyRequest body, TimePoint arrival, TimePoint now,
+                      Actions& out)
+{
+    if (const auto refused = refusal(rid, body, arrival)) {
+        terminate(*refused, request, {}, now, out);
+        return;
+    }
     last_rid_ = rid;
-    std::string data;
-    for (const auto& p : body.payloads)
-        data += p;
+    last_arrival_ = arrival;
+    last_was_empty_ = is_empty_poll(body);
+    if (!take_client_ack(rid, body, now)) {
+        terminate(Condition::policy_violation, request, {}, now, out);
+        return;
+    }
+    std::string data = joined(body.payloads);
     if (body.terminate) {
-        // §13 (checklist #73, #75): payloads of a terminate request MUST be forwarded.
-        if (!data.empty())
-            out.push_back(SendUpstream{std::move(data)});
-        while (!held_.empty())
-            answer_oldest(now, out);
-        out.push_back(Respond{request, 200, ResponseBuilder().attr("type", "terminate").build()});
-        end(Condition::undefined_condition, false, out);
+        client_terminate(request, std::move(data), now, out);
         return;
     }
     if (body.restart) {
@@ -164,6 +288,10 @@ void Session::process(std::uint64_t rid, RequestId request, BodyRequest body, Ti
         // §8 (checklist #43): forward as soon as possible, in rid order.
         out.push_back(SendUpstream{std::move(data)});
     }
+    if (is_pause(body)) {
+        pause(rid, request, Seconds{*body.pause}, now, out);
+        return;
+    }
     hold(rid, request, now, out);
 }
 
@@ -171,8 +299,41 @@ void Session::process_buffered(TimePoint now, Actions& out)
 {
     while (!ended_ && !buffered_.empty() && buffered_.begin()->first == last_rid_ + 1) {
         auto node = buffered_.extract(buffered_.begin());
-        process(node.key(), node.mapped().request, std::move(node.mapped().body), now, out);
+        process(node.key(), node.mapped().request, std::move(node.mapped().body), node.mapped().arrival, now,
+                out);
     }
+}
+
+void Session::client_terminate(RequestId request, std::string data, TimePoint now, Actions& out)
+{
+    // §13 (checklist #73, #75): payloads of a terminate request MUST be
+    // forwarded. Held requests get their ordinary answers in rid order, and
+    // the terminate request itself type='terminate' (checklist §4 item 4).
+    if (!data.empty())
+        out.push_back(SendUpstream{std::move(data)});
+    while (!held_.empty())
+        answer_oldest(now, out);
+    out.push_back(Respond{request, 200, ResponseBuilder().attr("type", "terminate").build()});
+    end(Condition::undefined_condition, false, out);
+}
+
+void Session::pause(std::uint64_t rid, RequestId request, Seconds period, TimePoint now, Actions& out)
+{
+    // §10 (checklist #60): every held request and the pause request are
+    // answered at once and without payloads: what is queued stays queued
+    // for the request after the pause.
+    while (!held_.empty())
+        answer_oldest(now, out, false);
+    ResponseBuilder b;
+    add_ack_and_report(b, rid);
+    // §14.3: pause responses are not kept for replay, so a re-sent pause
+    // rid gets item-not-found (checklist §4 item 15).
+    out.push_back(Respond{request, 200, b.build()});
+    last_response_ = now;
+    last_answered_rid_ = rid;
+    // §10 (checklist #61, #62): inactivity is `pause` until the next
+    // request, shorter or longer than the usual one.
+    paused_for_ = period;
 }
 
 void Session::hold(std::uint64_t rid, RequestId request, TimePoint now, Actions& out)
@@ -186,6 +347,9 @@ void Session::hold(std::uint64_t rid, RequestId request, TimePoint now, Actions&
     // wait='0': answer at once (§12 polling).
     while (!held_.empty() && held_.front().deadline <= now)
         answer_oldest(now, out);
+    // §9.2 (checklist #53): a report is sent at once, on the next response.
+    if (report_ && !held_.empty())
+        answer_oldest(now, out);
 }
 
 void Session::flush_to_held(TimePoint now, Actions& out)
@@ -194,30 +358,36 @@ void Session::flush_to_held(TimePoint now, Actions& out)
         answer_oldest(now, out);
 }
 
-void Session::answer_oldest(TimePoint now, Actions& out)
+void Session::answer_oldest(TimePoint now, Actions& out, bool with_payloads)
 {
     const Held h = held_.front();
-    held_.pop_front();
+    held_.erase(held_.begin());
     std::vector<std::string> payloads;
-    payloads.swap(pending_);
-    pending_bytes_ = 0;
+    if (with_payloads) {
+        payloads.swap(pending_);
+        pending_bytes_ = 0;
+    }
     ResponseBuilder b;
     if (h.rid == creation_rid_ && !creation_answered_) {
         add_creation_attributes(b);
         creation_answered_ = true;
+    } else {
+        add_ack_and_report(b, h.rid);
     }
     for (const auto& p : payloads) {
         if (needs_stream_ns(p))
             b.declare_stream_ns();  // XEP-0206 §2 (checklist #39)
         b.payload(p);
     }
+    if (!payloads.empty())
+        last_payload_rid_ = h.rid;
     answer(h, b.build(), now, out);
 }
 
 void Session::add_creation_attributes(ResponseBuilder& b) const
 {
-    // §7.2 (checklist #32–#36, #40), XEP-0206 §4. No 'ack' (checklist #37),
-    // no 'maxpause' (pause is not offered), no obsolete 'secure'/'authid'.
+    // §7.2 (checklist #32–#36, #40), XEP-0206 §4. No 'stream' (§16 multiple
+    // streams are not offered, checklist #84), no obsolete 'secure'/'authid'.
     b.attr("sid", sid_)
         .attr("wait", std::to_string(params_.wait.count()))
         .attr("requests", std::to_string(params_.requests))
@@ -225,24 +395,74 @@ void Session::add_creation_attributes(ResponseBuilder& b) const
         .attr("inactivity", std::to_string(params_.inactivity.count()))
         .attr("polling", std::to_string(params_.polling.count()))
         .attr("from", params_.domain);
+    // §10 (checklist #36, #59): maxpause if and only if pause is offered.
+    if (params_.maxpause.count() > 0)
+        b.attr("maxpause", std::to_string(params_.maxpause.count()));
+    // §9.1 (checklist #37): a session with acks has one on the creation
+    // response: the highest rid received, normally the creation rid.
+    if (params_.acks)
+        b.attr("ack", std::to_string(last_rid_));
     if (params_.ver)
         b.attr("ver", to_string(*params_.ver));
     b.attr("xmlns:xmpp", k_ns_xbosh).attr("xmpp:version", "1.0").attr("xmpp:restartlogic", "true");
 }
 
-void Session::answer(const Held& h, std::string body, TimePoint now, Actions& out)
+void Session::add_ack_and_report(ResponseBuilder& b, std::uint64_t rid)
 {
-    remember(h.rid, body);
-    out.push_back(Respond{h.request, 200, std::move(body)});
-    last_response_ = now;
+    // §9.1 (checklist #51, #52): the highest rid received with every lower
+    // one, except when that is the rid being answered. Only in sessions
+    // whose client asked for acks.
+    if (params_.acks && last_rid_ != rid)
+        b.attr("ack", std::to_string(last_rid_));
+    // §9.2 (checklist #53).
+    if (report_) {
+        b.attr("report", std::to_string(report_->rid)).attr("time", std::to_string(report_->ms));
+        report_.reset();
+    }
 }
 
-void Session::remember(std::uint64_t rid, const std::string& body)
+std::string Session::recoverable_error(std::uint64_t rid)
 {
-    // §14.3: keep the last `requests` responses for retransmissions.
-    replay_.push_back({rid, body});
-    while (replay_.size() > params_.requests)
-        replay_.pop_front();
+    // §17.3: type='error'; not kept for replay, as it answers no rid for good.
+    ResponseBuilder b;
+    b.attr("type", "error");
+    if (params_.acks && last_rid_ != rid)
+        b.attr("ack", std::to_string(last_rid_));
+    return b.build();
+}
+
+void Session::answer(const Held& h, std::string body, TimePoint now, Actions& out)
+{
+    remember(h.rid, body, now);
+    out.push_back(Respond{h.request, 200, std::move(body)});
+    last_response_ = now;
+    last_answered_rid_ = h.rid;
+}
+
+void Session::remember(std::uint64_t rid, const std::string& body, TimePoint now)
+{
+    // §14.3 (checklist #79, #54): the last `requests` responses; with acks,
+    // every response the client has not acknowledged (take_client_ack
+    // drops them, and bounds how many may wait).
+    replay_.push_back({rid, now, body});
+    if (!params_.acks && replay_.size() > params_.requests)
+        replay_.erase(replay_.begin(), replay_.end() - params_.requests);
+}
+
+bool Session::is_pause(const BodyRequest& body) const
+{
+    // §10 (checklist #59): without maxpause, 'pause' is ignored.
+    return body.pause && params_.maxpause.count() > 0;
+}
+
+bool Session::is_empty_poll(const BodyRequest& body) const
+{
+    return body.payloads.empty() && !body.terminate && !body.restart && !is_pause(body);
+}
+
+Seconds Session::inactivity() const
+{
+    return paused_for_.value_or(params_.inactivity);
 }
 
 Actions Session::on_upstream(std::vector<UpstreamElement> elements, TimePoint now)
@@ -295,8 +515,9 @@ Actions Session::on_tick(TimePoint now)
     // §8 (checklist #45): a held request is answered empty when wait expires.
     while (!held_.empty() && held_.front().deadline <= now)
         answer_oldest(now, out);
-    // §10 (checklist #56): nothing held for `inactivity` since the last response.
-    if (held_.empty() && now - last_response_ >= params_.inactivity) {
+    // §10 (checklist #56, #61, #62): nothing held for `inactivity` (or the
+    // pause) since the last response.
+    if (held_.empty() && now - last_response_ >= inactivity()) {
         for (auto& [rid, b] : buffered_)
             respond_error(b.request, Condition::item_not_found, out);
         buffered_.clear();
@@ -333,7 +554,7 @@ std::optional<TimePoint> Session::next_deadline() const
         return std::nullopt;
     if (!held_.empty())
         return held_.front().deadline;
-    return last_response_ + params_.inactivity;
+    return last_response_ + inactivity();
 }
 
 void Session::respond_error(RequestId request, Condition why, Actions& out) const
@@ -352,7 +573,8 @@ void Session::terminate(Condition why, std::optional<RequestId> current, std::ve
                         TimePoint now, Actions& out)
 {
     // §17.2: the request that caused it gets the condition; other waiting
-    // requests get other-request (checklist #93).
+    // requests get other-request (checklist #93). Terminal bodies carry no
+    // 'ack': there is nothing left to acknowledge.
     const std::string body = terminate_body(why, carried);
     if (current) {
         respond_error(*current, why, out);
@@ -370,6 +592,7 @@ void Session::terminate(Condition why, std::optional<RequestId> current, std::ve
         // Nobody is listening: tell the next request (until inactivity).
         terminal_body_ = body;
         last_response_ = now;
+        paused_for_.reset();
         out.push_back(CloseUpstream{std::move(pending_)});
         pending_.clear();
         return;

@@ -6,7 +6,6 @@
 // termination (§13, §17.2). It never touches a socket or reads a clock.
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "bosh/body.hpp"
+#include "bosh/key_chain.hpp"
 #include "bosun/condition.hpp"
 #include "bosun/time.hpp"
 
@@ -67,7 +67,25 @@ struct Limits {
     unsigned max_hold = 1;
     std::size_t max_pending_bytes = 1024 * 1024;
     Seconds connect_timeout{10};
+    /// Advertised 'maxpause' (§10); 0: pause is not offered and ignored.
+    Seconds max_pause{120};
+    /// With client acks (§9.2), responses kept for replay until acknowledged;
+    /// more is policy-violation. Never below requests + 1 in a session.
+    unsigned max_unacked_responses = 16;
+    /// Times one rid may be re-sent before policy-violation (§14.3).
+    unsigned max_resends = 8;
+    /// Read timeout of a proxy in front of Bosun; 0: none. The granted wait
+    /// stays k_front_proxy_margin below it.
+    Seconds front_proxy_timeout{0};
 };
+
+/// Room left between the granted 'wait' and a front proxy's read timeout,
+/// for the answer to cross the proxy before it gives up on the request.
+inline constexpr Seconds k_front_proxy_margin{5};
+
+/// Largest 'time' in a §9.2 report: the attribute was typed unsignedShort,
+/// so 65535 means "65.535 s or more".
+inline constexpr std::uint32_t k_max_report_ms = 65535;
 
 /// What was negotiated at creation (§7.2).
 struct Negotiated {
@@ -76,9 +94,14 @@ struct Negotiated {
     unsigned requests = 2;
     Seconds inactivity{60};
     Seconds polling{2};
+    Seconds maxpause{0};          ///< 0: pause not offered (§10, checklist #59)
+    bool acks = false;            ///< the client asked for acks with 'ack' (§9.2)
     std::optional<Version> ver;   ///< nullopt: legacy client (§17.1)
     std::string content_type = "text/xml; charset=utf-8";
     std::string domain;
+
+    /// §12: the client asked for a polling session.
+    bool polling_session() const { return wait.count() == 0 || hold == 0; }
 };
 
 /// One element from the upstream stream, ready for a client body.
@@ -129,44 +152,77 @@ private:
     };
     struct Buffered {
         RequestId request;
+        TimePoint arrival;
         BodyRequest body;
     };
     struct Cached {
         std::uint64_t rid;
+        TimePoint sent;   ///< for 'time' in a §9.2 report
         std::string body;
+    };
+    struct Report {
+        std::uint64_t rid;
+        std::uint32_t ms;
     };
 
     Session(std::string sid, Negotiated params, const Limits& limits);
 
-    void process(std::uint64_t rid, RequestId request, BodyRequest body, TimePoint now, Actions& out);
+    void on_resend(std::uint64_t rid, RequestId request, const BodyRequest& body, TimePoint now, Actions& out);
+    void on_retransmission(std::uint64_t rid, RequestId request, const BodyRequest& body, TimePoint now,
+                           Actions& out);
+    void process(std::uint64_t rid, RequestId request, BodyRequest body, TimePoint arrival, TimePoint now,
+                 Actions& out);
     void process_buffered(TimePoint now, Actions& out);
-    void on_retransmission(std::uint64_t rid, RequestId request, Actions& out);
+    std::optional<Condition> refusal(std::uint64_t rid, const BodyRequest& body, TimePoint arrival);
+    bool too_many_requests(std::uint64_t rid, const BodyRequest& body) const;
+    bool polls_too_often(const BodyRequest& body, TimePoint arrival) const;
+    bool take_client_ack(std::uint64_t rid, const BodyRequest& body, TimePoint now);
+    void client_terminate(RequestId request, std::string data, TimePoint now, Actions& out);
+    void pause(std::uint64_t rid, RequestId request, Seconds period, TimePoint now, Actions& out);
     void hold(std::uint64_t rid, RequestId request, TimePoint now, Actions& out);
-    void answer_oldest(TimePoint now, Actions& out);
+    void answer_oldest(TimePoint now, Actions& out, bool with_payloads = true);
     void answer(const Held& h, std::string body, TimePoint now, Actions& out);
     void flush_to_held(TimePoint now, Actions& out);
     void terminate(Condition why, std::optional<RequestId> current, std::vector<std::string> payloads,
                    TimePoint now, Actions& out);
     void respond_error(RequestId request, Condition why, Actions& out) const;
     void add_creation_attributes(ResponseBuilder& b) const;
-    void remember(std::uint64_t rid, const std::string& body);
+    void add_ack_and_report(ResponseBuilder& b, std::uint64_t rid);
+    std::string recoverable_error(std::uint64_t rid);
+    void remember(std::uint64_t rid, const std::string& body, TimePoint now);
+    bool is_pause(const BodyRequest& body) const;
+    bool is_empty_poll(const BodyRequest& body) const;
+    Seconds inactivity() const;
     void end(Condition why, bool silent, Actions& out);
 
     std::string sid_;
     Negotiated params_;
     Seconds connect_timeout_;
     std::size_t max_pending_bytes_;
+    unsigned max_unacked_;
+    unsigned max_resends_;
 
     std::uint64_t last_rid_ = 0;            ///< every rid up to here was processed in order
-    std::deque<Held> held_;                 ///< in rid order; answered oldest first (§8, §14.2)
+    // Small vectors, not deques: hold+1 and the replay cache are a handful of
+    // entries, and a deque allocates a 512-byte block for each idle session.
+    std::vector<Held> held_;                ///< in rid order; answered oldest first (§8, §14.2)
     std::map<std::uint64_t, Buffered> buffered_;  ///< arrived early, inside the window (§14.2)
-    std::deque<Cached> replay_;             ///< the last `requests` responses (§14.3)
+    std::vector<Cached> replay_;            ///< `requests` responses, or the unacknowledged ones (§14.3)
     std::vector<std::string> pending_;      ///< server payloads not yet delivered
     std::size_t pending_bytes_ = 0;
     std::uint64_t creation_rid_ = 0;
-    bool creation_answered_ = false;
+    std::uint64_t last_answered_rid_ = 0;   ///< §9.2: the last request responded to
+    std::uint64_t last_payload_rid_ = 0;    ///< §12: the last response that carried payloads
+    std::uint64_t resent_rid_ = 0;          ///< §14.3: the rid being re-sent, and how often
+    unsigned resend_count_ = 0;
     TimePoint last_response_{};             ///< for inactivity (§10)
+    TimePoint last_arrival_{};              ///< §12: arrival of the last new request
+    std::optional<Seconds> paused_for_;     ///< §10: inactivity until the next request
+    std::optional<Report> report_;          ///< §9.2: goes on the next response
+    KeyChain keys_;                         ///< §15
     std::optional<std::string> terminal_body_;  ///< upstream gone with nothing held: told on next request
+    bool creation_answered_ = false;
+    bool last_was_empty_ = false;           ///< §12: the last new request was an empty poll
     bool ended_ = false;
 };
 

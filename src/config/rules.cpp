@@ -66,6 +66,18 @@ constexpr std::array rules {
             return fmt::format("{} cannot queue one stanza of bosh.max_stanza_bytes ({})",
                 c.bosh.max_pending_bytes, c.bosh.max_stanza_bytes);
         }},
+    // A proxy that gives up before Bosun answers a long-poll cuts it (peers.md
+    // §2): 'wait' stays 5 s below the proxy's read timeout.
+    Rule {"bosh.front_proxy_timeout", "bosh.max_wait", Severity::warning,
+        [](const Config& c) -> Verdict {
+            const auto timeout = c.bosh.front_proxy_timeout.count();
+            if (timeout == 0 || c.bosh.max_wait.count() + 5 <= timeout)
+                return std::nullopt;
+            if (timeout <= 5)
+                return fmt::format("{} leaves no room for a long-poll: every session polls", timeout);
+            return fmt::format("{} caps 'wait' at {} s, below bosh.max_wait ({})", timeout,
+                timeout - 5, c.bosh.max_wait.count());
+        }},
     // XEP-0124 §7.2: every session keeps at least one request held open.
     Rule {"http.max_connections", "bosh.max_sessions", Severity::warning,
         [](const Config& c) -> Verdict {

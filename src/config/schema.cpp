@@ -306,6 +306,14 @@ const Fields<BoshConfig>& bosh_fields()
             "bytes queued for one client"),
         number("connect_timeout", &BoshConfig::connect_timeout, {1, 300},
             "seconds to connect upstream and get stream features"),
+        number("max_pause", &BoshConfig::max_pause, {0, 3600},
+            "seconds, advertised 'maxpause'; 0 = pause not offered"),
+        number("max_unacked_responses", &BoshConfig::max_unacked_responses, {2, 1024},
+            "responses kept for replay until the client acknowledges them"),
+        number("max_resends", &BoshConfig::max_resends, {1, 1000},
+            "times one request may be re-sent"),
+        number("front_proxy_timeout", &BoshConfig::front_proxy_timeout, {0, 3600},
+            "seconds, read timeout of a reverse proxy in front; 0 = none"),
     };
     return fields;
 }

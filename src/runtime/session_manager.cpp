@@ -20,6 +20,10 @@ bosh::Limits limits_from(const BoshConfig& c)
     l.max_hold = c.max_hold;
     l.max_pending_bytes = c.max_pending_bytes;
     l.connect_timeout = c.connect_timeout;
+    l.max_pause = c.max_pause;
+    l.max_unacked_responses = c.max_unacked_responses;
+    l.max_resends = c.max_resends;
+    l.front_proxy_timeout = c.front_proxy_timeout;
     return l;
 }
 

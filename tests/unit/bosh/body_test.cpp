@@ -257,8 +257,46 @@ INSTANTIATE_TEST_SUITE_P(ParseBody, MalformedAttribute,
         BadValue {"ver_without_minor", "rid='1' to='d' ver='1'"},
         BadValue {"ver_three_parts", "rid='1' to='d' ver='1.6.1'"},
         BadValue {"ver_letters", "rid='1' to='d' ver='one.six'"},
-        BadValue {"ack_letters", "rid='1' sid='S' ack='x'"}),
+        BadValue {"ack_letters", "rid='1' sid='S' ack='x'"},
+        BadValue {"pause_letters", "rid='1' sid='S' pause='x'"},
+        BadValue {"newkey_short", "rid='1' sid='S' newkey='ca393b51'"},
+        BadValue {"newkey_not_hex", "rid='1' sid='S' newkey='za393b51b682f61f98e7877d61146407f3d0a770'"}),
     [](const auto& p) { return std::string(p.param.name); });
+
+// §15.3, §15.5 (checklist #82, #83): key and newkey are read as written;
+// the session checks them.
+TEST(ParseBody, key_and_newkey_are_read_82)
+{
+    const auto r = ok("<body rid='2' sid='S' key='6f825e81f4532b2c5fa2d12457d8a1f22e8f838e'"
+                      " newkey='113F58A37245EC9637266CF2FB6E48BFEAF7964E' "
+        + k_ns + "/>");
+    EXPECT_EQ(r.key, "6f825e81f4532b2c5fa2d12457d8a1f22e8f838e");
+    EXPECT_EQ(r.newkey, "113F58A37245EC9637266CF2FB6E48BFEAF7964E");
+    EXPECT_FALSE(ok("<body rid='2' sid='S' " + k_ns + "/>").key);
+}
+
+// A 'key' that is no SHA-1 is not a syntax error: it fails the key check in
+// the session, which answers item-not-found as §15.3 asks.
+TEST(ParseBody, key_in_any_form_is_read_82)
+{
+    EXPECT_EQ(ok("<body rid='2' sid='S' key='not-a-key' " + k_ns + "/>").key, "not-a-key");
+}
+
+// §9.2, §10: ack and pause values.
+TEST(ParseBody, ack_and_pause_are_read_53_60)
+{
+    const auto r = ok("<body rid='5' sid='S' ack='4' pause='60' " + k_ns + "/>");
+    EXPECT_EQ(r.ack, 4u);
+    EXPECT_EQ(r.pause, 60u);
+}
+
+// §16.3 (checklist #85): 'stream' is accepted and ignored.
+TEST(ParseBody, stream_attribute_is_ignored_85)
+{
+    const auto r = ok("<body rid='5' sid='S' stream='s2' to='example.com' " + k_ns + "/>");
+    EXPECT_EQ(r.rid, 5u);
+    EXPECT_EQ(r.to, "example.com");
+}
 
 TEST(ParseBody, wait_zero_is_a_valid_polling_request_12)
 {
