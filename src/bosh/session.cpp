@@ -252,8 +252,10 @@ bool Session::take_client_ack(std::uint64_t rid, const BodyRequest& body, TimePo
             report_ = Report{ack + 1, static_cast<std::uint32_t>(std::clamp<std::int64_t>(ms, 0, k_max_report_ms))};
         }
     }
-    // STYLE rule 8: what a client leaves unacknowledged is bounded.
-    return replay_.size() <= max_unacked_;
+    // STYLE rule 8: what a client leaves unacknowledged is bounded: the
+    // cached responses plus those still owed to held requests and to this
+    // one never exceed max_unacked_responses.
+    return replay_.size() + held_.size() + 1 <= max_unacked_;
 }
 
 void Session::process(std::uint64_t rid, RequestId request, BodyRequest body, TimePoint arrival, TimePoint now,
@@ -399,9 +401,10 @@ void Session::add_creation_attributes(ResponseBuilder& b) const
     if (params_.maxpause.count() > 0)
         b.attr("maxpause", std::to_string(params_.maxpause.count()));
     // §9.1 (checklist #37): a session with acks has one on the creation
-    // response: the highest rid received, normally the creation rid.
+    // response, equal to the creation rid, even when a later request has
+    // already arrived (it is what answers the creation request early).
     if (params_.acks)
-        b.attr("ack", std::to_string(last_rid_));
+        b.attr("ack", std::to_string(creation_rid_));
     if (params_.ver)
         b.attr("ver", to_string(*params_.ver));
     b.attr("xmlns:xmpp", k_ns_xbosh).attr("xmpp:version", "1.0").attr("xmpp:restartlogic", "true");
