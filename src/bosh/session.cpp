@@ -90,9 +90,27 @@ std::pair<Session, Actions> Session::create(std::string sid, Negotiated params, 
     return {std::move(s), std::move(out)};
 }
 
+Session Session::create_prebound(std::string sid, Negotiated params, const Limits& limits, std::uint64_t next_rid,
+                                 Seconds attach_timeout, TimePoint now)
+{
+    Session s(std::move(sid), std::move(params), limits);
+    s.last_rid_ = next_rid - 1;
+    s.creation_rid_ = next_rid - 1;
+    s.creation_answered_ = true;
+    s.last_response_ = now;
+    s.last_arrival_ = now;
+    // P5: the attach window replaces inactivity until the first request,
+    // exactly as a pause would (§10), and ends with it.
+    s.paused_for_ = attach_timeout;
+    // P3: the rid before the first one reads as answered, empty.
+    s.remember(next_rid - 1, ResponseBuilder{}.build(), now);
+    return s;
+}
+
 Actions Session::on_request(RequestId request, BodyRequest body, TimePoint now)
 {
     Actions out;
+    attached_ = true;
     if (ended_) {
         respond_error(request, Condition::item_not_found, out);
         return out;
@@ -396,7 +414,10 @@ void Session::add_creation_attributes(ResponseBuilder& b) const
         .attr("hold", std::to_string(params_.hold))
         .attr("inactivity", std::to_string(params_.inactivity.count()))
         .attr("polling", std::to_string(params_.polling.count()))
-        .attr("from", params_.domain);
+        .attr("from", params_.domain)
+        // §7.2, §5 (checklist #5): the request codings the HTTP front end
+        // decodes (src/http/coding.hpp accepted_codings).
+        .attr("accept", k_accepted_codings);
     // §10 (checklist #36, #59): maxpause if and only if pause is offered.
     if (params_.maxpause.count() > 0)
         b.attr("maxpause", std::to_string(params_.maxpause.count()));

@@ -125,6 +125,16 @@ public:
     static std::pair<Session, Actions> create(std::string sid, Negotiated params, const Limits& limits,
                                               RequestId request, const BodyRequest& body, TimePoint now);
 
+    /// Starts a session already logged in upstream by the prebind API
+    /// (checklist P1-P7): no creation request, the upstream stream is open
+    /// and bound, and the browser's first request must carry `next_rid`. The
+    /// rid before it is kept answered with an empty body, so a client that
+    /// re-sends it gets a valid answer (P3). Until that first request the
+    /// session lives `attach_timeout` instead of `inactivity` (P5); stanzas
+    /// arriving meanwhile wait for it (P2).
+    static Session create_prebound(std::string sid, Negotiated params, const Limits& limits,
+                                   std::uint64_t next_rid, Seconds attach_timeout, TimePoint now);
+
     Actions on_request(RequestId request, BodyRequest body, TimePoint now);
     /// A request naming this session whose body could not be parsed: the
     /// session ends with bad-request (§17.2, checklist #87).
@@ -141,6 +151,9 @@ public:
     const std::string& sid() const { return sid_; }
     const Negotiated& params() const { return params_; }
     bool ended() const { return ended_; }
+    /// A request of this session has arrived (for a prebound session: the
+    /// browser attached).
+    bool attached() const { return attached_; }
     std::size_t pending_bytes() const { return pending_bytes_; }
     std::size_t held_count() const { return held_.size(); }
 
@@ -223,6 +236,7 @@ private:
     std::optional<std::string> terminal_body_;  ///< upstream gone with nothing held: told on next request
     bool creation_answered_ = false;
     bool last_was_empty_ = false;           ///< §12: the last new request was an empty poll
+    bool attached_ = false;                 ///< a request has arrived
     bool ended_ = false;
 };
 
