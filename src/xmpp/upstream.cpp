@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "common/log.hpp"
+#include "xmpp/channel_binding.hpp"
 #include "xmpp/stanza.hpp"
 
 // Memory (STYLE.md, target <= 16 KiB per idle session): TLS does not use
@@ -296,6 +297,7 @@ public:
     IoStep write_some(std::string_view data);
     IoStep shutdown_tls();
     bool secure() const { return ssl_ != nullptr; }
+    SSL* native() const { return ssl_.get(); }
     long verify_result() const { return ssl_ ? SSL_get_verify_result(ssl_.get()) : X509_V_OK; }
     std::string describe() const;
     void release() { ssl_.reset(); }
@@ -426,6 +428,14 @@ public:
     void restart(StreamOpen open) override;
     void close() override;
     std::size_t queued_bytes() const override { return out_.size() - out_sent_; }
+    bool tls_active() const override
+    {
+        return transport_.secure() && SSL_is_init_finished(transport_.native()) == 1;
+    }
+    std::optional<std::string> channel_binding(std::string_view type) const override
+    {
+        return channel_binding_data(transport_.native(), type);
+    }
 
 private:
     enum class Phase { idle, connecting, negotiating, open, closing, closed };

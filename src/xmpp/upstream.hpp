@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "bosun/config.hpp"
 #include "common/asio.hpp"
@@ -84,6 +86,12 @@ public:
     virtual void close() = 0;
     /// Bytes waiting to be written.
     virtual std::size_t queued_bytes() const = 0;
+    /// STARTTLS completed: the stream the owner sees is encrypted.
+    virtual bool tls_active() const = 0;
+    /// Channel binding data for SCRAM -PLUS ("tls-exporter",
+    /// "tls-server-end-point", "tls-unique"; see xmpp/channel_binding.hpp),
+    /// or nullopt without TLS or when the type does not apply.
+    virtual std::optional<std::string> channel_binding(std::string_view type) const = 0;
 };
 
 /// Builds a client TLS context for an upstream: TLS 1.2+, verify_peer, and
