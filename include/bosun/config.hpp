@@ -71,11 +71,45 @@ struct UpstreamConfig {
     std::string tls_server_name;  ///< certificate name to check; empty: domain
 };
 
+/// One caller of the prebind API (a web-app back end), [[prebind.clients]].
+struct PrebindClient {
+    std::string id;                            ///< the <id> in "bsk_<id>_<secret>"
+    /// "sha256:<64 lowercase hex>" of the whole key; several for rotation.
+    std::vector<std::string> key_hashes;
+    std::vector<std::string> allowed_domains;  ///< each an [upstream."domain"]
+    /// Subset of "password", "token", "anonymous", "assertion", "resume".
+    std::vector<std::string> allowed_methods{"password", "token"};
+    unsigned rate_per_minute = 600;            ///< token bucket, burst = one minute's worth
+    bool may_set_resource = false;             ///< may pick the bound resource
+};
+
+/// The prebind API listener (docs/prebind.md). Never the public BOSH port.
+struct PrebindConfig {
+    bool enabled = false;
+    std::vector<ListenAddress> listen{{"127.0.0.1", 5281}};
+    Seconds attach_timeout{45};      ///< a prebound session unattached this long is closed
+    Seconds handshake_timeout{10};   ///< upstream connect + TLS + SASL + bind
+    Seconds read_timeout{10};        ///< to receive one whole API request
+    Seconds idle_timeout{60};        ///< keep-alive connection with no request
+    std::size_t max_header_bytes = 8 * 1024;
+    std::size_t max_body_bytes = 16 * 1024;
+    std::size_t max_connections = 256;
+    std::size_t max_in_flight = 64;  ///< concurrent prebinds; more get 503
+    /// Failed upstream logins per bare JID within failed_login_window before
+    /// the JID is locked out (429) for lockout_time.
+    unsigned failed_login_limit = 5;
+    Seconds failed_login_window{300};
+    Seconds lockout_time{300};
+    unsigned anonymous_per_ip_per_minute = 10;  ///< per end-user IP (client.ip)
+    std::vector<PrebindClient> clients;
+};
+
 struct Config {
     LogLevel log_level = LogLevel::info;
     HttpConfig http;
     BoshConfig bosh;
     std::map<std::string, UpstreamConfig> upstreams;  ///< by domain
+    PrebindConfig prebind;
 };
 
 }  // namespace bosun

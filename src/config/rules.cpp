@@ -89,6 +89,70 @@ constexpr std::array rules {
         }},
 };
 
+// ---- [prebind] -------------------------------------------------------------
+
+bool is_wildcard(const std::string& host)
+{
+    return host == "0.0.0.0" || host == "::";
+}
+
+// Two listen addresses that would share a socket, or where a wildcard covers
+// the other: the same port on the same or a wildcard host.
+bool overlaps(const ListenAddress& a, const ListenAddress& b)
+{
+    return a.port == b.port && (a.host == b.host || is_wildcard(a.host) || is_wildcard(b.host));
+}
+
+Verdict prebind_on_bosh_port(const Config& c)
+{
+    if (!c.prebind.enabled)
+        return std::nullopt;
+    for (const auto& p : c.prebind.listen)
+        for (const auto& h : c.http.listen)
+            if (overlaps(p, h))
+                return fmt::format("{}:{} is also an http.listen address: the prebind API must "
+                                   "never be served on the public BOSH port",
+                    p.host, p.port);
+    return std::nullopt;
+}
+
+Verdict prebind_listen_public(const Config& c)
+{
+    if (!c.prebind.enabled)
+        return std::nullopt;
+    for (const auto& p : c.prebind.listen)
+        if (!is_loopback_host(p.host))
+            return fmt::format("{} is not loopback and the listener has no TLS: API keys and "
+                               "passwords cross the network in clear text; use a private "
+                               "interface you trust",
+                p.host);
+    return std::nullopt;
+}
+
+Verdict prebind_without_clients(const Config& c)
+{
+    if (!c.prebind.enabled || !c.prebind.clients.empty())
+        return std::nullopt;
+    return "prebind is enabled but no [[prebind.clients]] is configured: every request gets 401";
+}
+
+Verdict prebind_unknown_domain(const Config& c)
+{
+    for (const auto& client : c.prebind.clients)
+        for (const auto& domain : client.allowed_domains)
+            if (c.upstreams.count(domain) == 0)
+                return fmt::format("client \"{}\" allows \"{}\", which has no [upstream.\"{}\"]",
+                    client.id, domain, domain);
+    return std::nullopt;
+}
+
+constexpr std::array prebind_rules {
+    Rule {"prebind.listen", "http.listen", Severity::error, prebind_on_bosh_port},
+    Rule {"prebind.listen", "prebind.enabled", Severity::warning, prebind_listen_public},
+    Rule {"prebind.clients", "prebind.enabled", Severity::warning, prebind_without_clients},
+    Rule {"prebind.clients", "prebind", Severity::error, prebind_unknown_domain},
+};
+
 struct UpstreamRule {
     std::string_view key;
     Severity severity;
@@ -133,6 +197,10 @@ Position point_at(const Diagnostics& diag, std::string_view key, std::string_vie
 void check_rules(const Config& config, Diagnostics& diag)
 {
     for (const Rule& rule : rules) {
+        if (const Verdict problem = rule.check(config))
+            diag.report(rule.severity, point_at(diag, rule.key, rule.other), rule.key, *problem);
+    }
+    for (const Rule& rule : prebind_rules) {
         if (const Verdict problem = rule.check(config))
             diag.report(rule.severity, point_at(diag, rule.key, rule.other), rule.key, *problem);
     }

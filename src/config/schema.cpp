@@ -210,7 +210,7 @@ Field<S> choice(std::string_view key, E S::*member,
 
 // ---- the few readers that do more than one member or value -------------
 
-void read_listen(const Slot& s, HttpConfig& http)
+void read_listen(const Slot& s, std::vector<ListenAddress>& listen)
 {
     const auto* array = s.node.as_array();
     if (!array)
@@ -235,7 +235,7 @@ void read_listen(const Slot& s, HttpConfig& http)
             out.push_back(*address);
     }
     if (out.size() == array->size())
-        http.listen = std::move(out);
+        listen = std::move(out);
 }
 
 template <class S> std::string unknown_key_message(const toml::node& node, const Fields<S>& fields)
@@ -269,7 +269,8 @@ template <class S> void read_table(const Slot& s, const Fields<S>& fields, S& se
 const Fields<HttpConfig>& http_fields()
 {
     static const Fields<HttpConfig> fields {
-        {"listen", read_listen, "addresses to listen on, \"IPv4:port\" or \"[IPv6]:port\""},
+        {"listen", [](const Slot& s, HttpConfig& c) { read_listen(s, c.listen); },
+            "addresses to listen on, \"IPv4:port\" or \"[IPv6]:port\""},
         text("path", &HttpConfig::path, check_http_path, "URL path of the BOSH endpoint"),
         texts("cors_allowed_origins", &HttpConfig::cors_allowed_origins, check_origin,
             "exact browser origins allowed by CORS"),
@@ -357,6 +358,147 @@ void read_upstreams(const Slot& s, Config& config)
     }
 }
 
+// ---- [prebind] -------------------------------------------------------------
+
+template <class S> Field<S> flag(std::string_view key, bool S::*member, std::string_view doc)
+{
+    return {key,
+        [member](const Slot& s, S& section) {
+            if (const auto* value = s.node.as_boolean())
+                section.*member = value->get();
+            else
+                s.wrong_type("a boolean");
+        },
+        doc};
+}
+
+bool is_lower_hex(std::string_view text)
+{
+    return std::all_of(text.begin(), text.end(),
+        [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// "sha256:<64 lowercase hex>", what `bosun-prebind keygen` prints.
+Check check_key_hash(std::string_view text)
+{
+    constexpr std::string_view prefix = "sha256:";
+    const auto hex = text.substr(std::min(text.size(), prefix.size()));
+    if (!text.starts_with(prefix) || hex.size() != 64 || !is_lower_hex(hex))
+        return unexpected(std::string(
+            "expected \"sha256:\" and 64 lowercase hex digits (bosun-prebind keygen prints it)"));
+    return {};
+}
+
+// The <id> of "bsk_<id>_<secret>": '_' ends it, so it may not contain one.
+Check check_client_id(std::string_view id)
+{
+    const bool ok = !id.empty() && id.size() <= 64
+        && std::all_of(id.begin(), id.end(), [](char c) {
+               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                   || c == '-';
+           });
+    if (ok)
+        return {};
+    return unexpected(std::string("expected 1-64 letters, digits or '-'"));
+}
+
+Check check_prebind_method(std::string_view name)
+{
+    for (const std::string_view known : {"password", "token", "anonymous", "assertion", "resume"})
+        if (name == known)
+            return {};
+    return unexpected(fmt::format(
+        "\"{}\" is not one of: password, token, anonymous, assertion, resume", name));
+}
+
+const Fields<PrebindClient>& prebind_client_fields()
+{
+    static const Fields<PrebindClient> fields {
+        text("id", &PrebindClient::id, check_client_id, "the <id> in the API key bsk_<id>_<secret>"),
+        texts("key_hashes", &PrebindClient::key_hashes, check_key_hash,
+            "SHA-256 hashes of the client's API keys"),
+        texts("allowed_domains", &PrebindClient::allowed_domains, check_domain,
+            "XMPP domains the client may log in to"),
+        texts("allowed_methods", &PrebindClient::allowed_methods, check_prebind_method,
+            "login methods the client may use"),
+        number("rate_per_minute", &PrebindClient::rate_per_minute, {1, 1'000'000},
+            "API requests per minute"),
+        flag("may_set_resource", &PrebindClient::may_set_resource,
+            "whether the client may choose the resource"),
+    };
+    return fields;
+}
+
+void check_client(const Slot& s, const PrebindClient& client, const std::vector<PrebindClient>& seen)
+{
+    if (client.id.empty())
+        s.error("\"id\" is required");
+    if (client.key_hashes.empty())
+        s.error("\"key_hashes\" needs at least one hash");
+    if (client.allowed_domains.empty())
+        s.error("\"allowed_domains\" needs at least one domain");
+    for (const auto& other : seen) {
+        if (!client.id.empty() && other.id == client.id)
+            s.error(fmt::format("id \"{}\" is used twice", client.id));
+        for (const auto& hash : client.key_hashes)
+            if (std::find(other.key_hashes.begin(), other.key_hashes.end(), hash)
+                != other.key_hashes.end())
+                s.error(fmt::format("a key hash is also listed for client \"{}\"", other.id));
+    }
+}
+
+void read_prebind_clients(const Slot& s, PrebindConfig& prebind)
+{
+    const auto* array = s.node.as_array();
+    if (!array)
+        return s.wrong_type("an array of [[prebind.clients]] tables");
+    std::vector<PrebindClient> out;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+        const Slot item = s.element(i, *array->get(i));
+        PrebindClient client;
+        read_table(item, prebind_client_fields(), client);
+        if (item.node.is_table())
+            check_client(item, client, out);
+        out.push_back(std::move(client));
+    }
+    prebind.clients = std::move(out);
+}
+
+const Fields<PrebindConfig>& prebind_fields()
+{
+    static const Fields<PrebindConfig> fields {
+        flag("enabled", &PrebindConfig::enabled, "whether the prebind API listener runs"),
+        {"listen", [](const Slot& s, PrebindConfig& c) { read_listen(s, c.listen); },
+            "prebind API addresses, \"IPv4:port\" or \"[IPv6]:port\""},
+        number("attach_timeout", &PrebindConfig::attach_timeout, {5, 600},
+            "seconds a prebound session waits for the browser"),
+        number("handshake_timeout", &PrebindConfig::handshake_timeout, {1, 120},
+            "seconds for the upstream login"),
+        number("read_timeout", &PrebindConfig::read_timeout, {1, 300},
+            "seconds to receive one whole API request"),
+        number("idle_timeout", &PrebindConfig::idle_timeout, {1, 3600},
+            "seconds a keep-alive API connection may wait"),
+        number("max_header_bytes", &PrebindConfig::max_header_bytes, {1 * KiB, 64 * KiB},
+            "bytes of request line and headers"),
+        number("max_body_bytes", &PrebindConfig::max_body_bytes, {1 * KiB, 1 * MiB},
+            "bytes of one API request body"),
+        number("max_connections", &PrebindConfig::max_connections, {1, 100'000},
+            "open API connections"),
+        number("max_in_flight", &PrebindConfig::max_in_flight, {1, 100'000},
+            "prebinds in progress at once"),
+        number("failed_login_limit", &PrebindConfig::failed_login_limit, {1, 1000},
+            "failed logins per JID before a lockout"),
+        number("failed_login_window", &PrebindConfig::failed_login_window, {1, 86400},
+            "seconds over which failed logins count"),
+        number("lockout_time", &PrebindConfig::lockout_time, {1, 86400},
+            "seconds a locked-out JID gets 429"),
+        number("anonymous_per_ip_per_minute", &PrebindConfig::anonymous_per_ip_per_minute,
+            {1, 1'000'000}, "anonymous prebinds per end-user IP per minute"),
+        {"clients", read_prebind_clients, "one [[prebind.clients]] table per caller"},
+    };
+    return fields;
+}
+
 const Fields<Config>& root_fields()
 {
     static const Fields<Config> fields {
@@ -366,6 +508,8 @@ const Fields<Config>& root_fields()
         {"bosh", [](const Slot& s, Config& c) { read_table(s, bosh_fields(), c.bosh); },
             "BOSH session parameters"},
         {"upstream", read_upstreams, "one [upstream.\"domain\"] table per XMPP domain"},
+        {"prebind", [](const Slot& s, Config& c) { read_table(s, prebind_fields(), c.prebind); },
+            "the prebind API (docs/prebind.md)"},
     };
     return fields;
 }
@@ -404,6 +548,11 @@ std::vector<std::string> key_paths()
         paths.push_back(key_path("bosh", f.key));
     for (const auto& f : upstream_fields())
         paths.push_back(key_path("upstream.*", f.key));
+    for (const auto& f : prebind_fields())
+        if (f.key != "clients")
+            paths.push_back(key_path("prebind", f.key));
+    for (const auto& f : prebind_client_fields())
+        paths.push_back(key_path("prebind.clients.*", f.key));
     return paths;
 }
 

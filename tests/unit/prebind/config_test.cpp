@@ -1,0 +1,178 @@
+// The [prebind] section of the configuration (docs/configuration.md).
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "config/config.hpp"
+#include "prebind/api_key.hpp"
+
+namespace bosun::prebind {
+namespace {
+
+using config::LoadResult;
+
+const std::string upstream = "[upstream.\"example.org\"]\n";
+const std::string hash_a = key_hash("bsk_app_a");
+const std::string hash_b = key_hash("bsk_app_b");
+
+LoadResult load(const std::string& text)
+{
+    return config::parse(upstream + text, "test.toml");
+}
+
+bool mentions(const std::vector<std::string>& lines, std::string_view text)
+{
+    for (const auto& l : lines)
+        if (l.find(text) != std::string::npos)
+            return true;
+    return false;
+}
+
+TEST(PrebindConfig, defaults_are_disabled_on_loopback_5281)
+{
+    const auto r = load("");
+    ASSERT_TRUE(r.ok());
+    const auto& p = r.config.prebind;
+    EXPECT_FALSE(p.enabled);
+    ASSERT_EQ(p.listen.size(), 1u);
+    EXPECT_EQ(p.listen[0].host, "127.0.0.1");
+    EXPECT_EQ(p.listen[0].port, 5281);
+    EXPECT_EQ(p.attach_timeout, Seconds(45));
+    EXPECT_EQ(p.handshake_timeout, Seconds(10));
+    EXPECT_EQ(p.max_body_bytes, 16u * 1024);
+    EXPECT_EQ(p.max_in_flight, 64u);
+    EXPECT_TRUE(p.clients.empty());
+}
+
+TEST(PrebindConfig, reads_every_key_and_clients)
+{
+    const auto r = load(R"(
+[prebind]
+enabled = true
+listen = ["127.0.0.1:7000", "[::1]:7000"]
+attach_timeout = 30
+handshake_timeout = 5
+read_timeout = 4
+idle_timeout = 20
+max_header_bytes = 4096
+max_body_bytes = 8192
+max_connections = 10
+max_in_flight = 3
+failed_login_limit = 7
+failed_login_window = 120
+lockout_time = 900
+anonymous_per_ip_per_minute = 4
+
+[[prebind.clients]]
+id = "app"
+key_hashes = [")"
+        + hash_a + R"(", ")" + hash_b + R"("]
+allowed_domains = ["example.org"]
+allowed_methods = ["password", "anonymous"]
+rate_per_minute = 120
+may_set_resource = true
+)");
+    ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0]);
+    EXPECT_TRUE(r.warnings.empty()) << r.warnings[0];
+    const auto& p = r.config.prebind;
+    EXPECT_TRUE(p.enabled);
+    ASSERT_EQ(p.listen.size(), 2u);
+    EXPECT_EQ(p.listen[1].host, "::1");
+    EXPECT_EQ(p.attach_timeout, Seconds(30));
+    EXPECT_EQ(p.handshake_timeout, Seconds(5));
+    EXPECT_EQ(p.read_timeout, Seconds(4));
+    EXPECT_EQ(p.idle_timeout, Seconds(20));
+    EXPECT_EQ(p.max_header_bytes, 4096u);
+    EXPECT_EQ(p.max_body_bytes, 8192u);
+    EXPECT_EQ(p.max_connections, 10u);
+    EXPECT_EQ(p.max_in_flight, 3u);
+    EXPECT_EQ(p.failed_login_limit, 7u);
+    EXPECT_EQ(p.failed_login_window, Seconds(120));
+    EXPECT_EQ(p.lockout_time, Seconds(900));
+    EXPECT_EQ(p.anonymous_per_ip_per_minute, 4u);
+    ASSERT_EQ(p.clients.size(), 1u);
+    const auto& c = p.clients[0];
+    EXPECT_EQ(c.id, "app");
+    EXPECT_EQ(c.key_hashes, (std::vector<std::string> {hash_a, hash_b}));
+    EXPECT_EQ(c.allowed_domains, std::vector<std::string> {"example.org"});
+    EXPECT_EQ(c.allowed_methods, (std::vector<std::string> {"password", "anonymous"}));
+    EXPECT_EQ(c.rate_per_minute, 120u);
+    EXPECT_TRUE(c.may_set_resource);
+}
+
+TEST(PrebindConfig, collects_every_client_error_at_once)
+{
+    const auto r = load(R"(
+[[prebind.clients]]
+id = "bad_id"
+key_hashes = ["sha256:ABC", "md5:00"]
+allowed_domains = ["Example.org"]
+allowed_methods = ["password", "digest"]
+may_set_resource = "yes"
+
+[[prebind.clients]]
+key_hashes = []
+)");
+    EXPECT_FALSE(r.ok());
+    EXPECT_TRUE(mentions(r.errors, "prebind.clients[0].id:")) << r.errors[0];
+    EXPECT_TRUE(mentions(r.errors, "prebind.clients[0].key_hashes[0]:"));
+    EXPECT_TRUE(mentions(r.errors, "prebind.clients[0].key_hashes[1]:"));
+    EXPECT_TRUE(mentions(r.errors, "prebind.clients[0].allowed_domains[0]:"));
+    EXPECT_TRUE(mentions(r.errors, "\"digest\" is not one of"));
+    EXPECT_TRUE(mentions(r.errors, "prebind.clients[0].may_set_resource: expected a boolean"));
+    EXPECT_TRUE(mentions(r.errors, "prebind.clients[1]: \"id\" is required"));
+    EXPECT_TRUE(mentions(r.errors, "prebind.clients[1]: \"key_hashes\" needs at least one hash"));
+    EXPECT_GE(r.errors.size(), 8u);
+}
+
+TEST(PrebindConfig, duplicate_ids_and_shared_key_hashes_are_errors)
+{
+    const auto client = "[[prebind.clients]]\nid = \"app\"\nkey_hashes = [\"" + hash_a
+        + "\"]\nallowed_domains = [\"example.org\"]\n";
+    const auto r = load(client + client);
+    EXPECT_TRUE(mentions(r.errors, "id \"app\" is used twice"));
+    EXPECT_TRUE(mentions(r.errors, "a key hash is also listed for client \"app\""));
+}
+
+TEST(PrebindConfig, allowed_domain_without_upstream_is_an_error)
+{
+    const auto r = load("[[prebind.clients]]\nid = \"app\"\nkey_hashes = [\"" + hash_a
+        + "\"]\nallowed_domains = [\"nowhere.example\"]\n");
+    EXPECT_TRUE(mentions(r.errors, "\"nowhere.example\", which has no [upstream"));
+}
+
+TEST(PrebindConfig, listen_on_the_bosh_port_is_rejected)
+{
+    auto r = load("[http]\nlisten = [\"127.0.0.1:5280\"]\n[prebind]\nenabled = true\n"
+                  "listen = [\"127.0.0.1:5280\"]\n");
+    EXPECT_TRUE(mentions(r.errors, "prebind.listen: 127.0.0.1:5280 is also an http.listen"));
+    // a wildcard BOSH listener covers every address on its port
+    r = load("[http]\nlisten = [\"0.0.0.0:5280\"]\n[prebind]\nenabled = true\n"
+             "listen = [\"127.0.0.1:5280\"]\n");
+    EXPECT_TRUE(mentions(r.errors, "never be served on the public BOSH port"));
+}
+
+TEST(PrebindConfig, warns_when_enabled_without_clients_or_off_loopback)
+{
+    const auto r = load("[prebind]\nenabled = true\nlisten = [\"10.0.0.5:5281\"]\n");
+    EXPECT_TRUE(r.ok());
+    EXPECT_TRUE(mentions(r.warnings, "no [[prebind.clients]]"));
+    EXPECT_TRUE(mentions(r.warnings, "10.0.0.5 is not loopback"));
+}
+
+TEST(PrebindConfig, tls_keys_are_not_accepted_yet)
+{
+    const auto r = load("[prebind]\ncert_file = \"/etc/ssl/a.pem\"\n");
+    EXPECT_TRUE(mentions(r.errors, "prebind.cert_file: unknown key"));
+}
+
+TEST(PrebindConfig, out_of_range_values_are_errors)
+{
+    const auto r = load("[prebind]\nmax_in_flight = 0\nattach_timeout = 9999\nenabled = 1\n");
+    EXPECT_TRUE(mentions(r.errors, "prebind.max_in_flight: 0 is out of range"));
+    EXPECT_TRUE(mentions(r.errors, "prebind.attach_timeout: 9999 is out of range"));
+    EXPECT_TRUE(mentions(r.errors, "prebind.enabled: expected a boolean"));
+}
+
+}  // namespace
+}  // namespace bosun::prebind
