@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <string>
 
 #include "bosun_version.h"
@@ -10,6 +11,8 @@
 #include "common/log.hpp"
 #include "config/config.hpp"
 #include "http/server.hpp"
+#include "prebind/api.hpp"
+#include "prebind/server.hpp"
 #include "runtime/session_manager.hpp"
 
 namespace {
@@ -43,9 +46,23 @@ int run(const Config& config)
 {
     net::io_context ioc(1);
     runtime::SessionManager sessions(ioc.get_executor(), config);
+    sessions.set_prebind_timeouts(config.prebind.attach_timeout, config.prebind.handshake_timeout);
     frontend::HttpServer server(ioc.get_executor(), config.http, sessions);
     server.start();
     log_listening(server, config);
+    // The prebind API: its own listener, never the public BOSH port.
+    std::optional<prebind::Api> api;
+    std::optional<prebind::ApiServer> api_server;
+    if (config.prebind.enabled) {
+        api.emplace(config, sessions);
+        api_server.emplace(ioc.get_executor(), config.prebind, *api);
+        api_server->start();
+        for (const auto& ep : api_server->local_endpoints()) {
+            const auto addr = ep.address();
+            const std::string host = addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string();
+            log::info("prebind API listening on http://{}:{}/v1/", host, ep.port());
+        }
+    }
     for (const auto& [domain, up] : config.upstreams)
         log::info("upstream {} -> {}:{} tls={}", domain, up.host, up.port,
                   up.tls == TlsPolicy::required ? "required" : up.tls == TlsPolicy::optional ? "optional" : "none");
@@ -59,6 +76,8 @@ int run(const Config& config)
         // checklist #98: every session is told system-shutdown, no new ones.
         sessions.shutdown();
         drain.expires_after(k_drain_time);
+        if (api_server)
+            api_server->stop();
         drain.async_wait([&](const error_code&) {
             server.stop();
             ioc.stop();

@@ -550,7 +550,7 @@ Actions Session::on_tick(TimePoint now)
     return out;
 }
 
-Actions Session::shutdown(TimePoint now)
+Actions Session::close(Condition why, TimePoint now)
 {
     Actions out;
     if (ended_)
@@ -560,15 +560,15 @@ Actions Session::shutdown(TimePoint now)
         // end() bounces what the client never received (XEP-0206 §7). Moving
         // it into a terminal body, as terminate() does, would lose it.
         for (auto& [rid, b] : buffered_)
-            out.push_back(Respond {b.request, 200, terminate_body(Condition::system_shutdown)});
+            out.push_back(Respond {b.request, 200, terminate_body(why)});
         buffered_.clear();
-        end(Condition::system_shutdown, false, out);
+        end(why, false, out);
         return out;
     }
     std::vector<std::string> carried;
     carried.swap(pending_);
     pending_bytes_ = 0;
-    terminate(Condition::system_shutdown, std::nullopt, std::move(carried), now, out);
+    terminate(why, std::nullopt, std::move(carried), now, out);
     return out;
 }
 

@@ -143,7 +143,11 @@ public:
     Actions on_upstream_closed(Condition why, TimePoint now);
     Actions on_tick(TimePoint now);
     /// Graceful shutdown of the connection manager (checklist #98).
-    Actions shutdown(TimePoint now);
+    Actions shutdown(TimePoint now) { return close(Condition::system_shutdown, now); }
+    /// Ends the session from Bosun's side (shutdown, the prebind API): held
+    /// requests are told `why`, and what the client never received is
+    /// bounced upstream (XEP-0206 §7).
+    Actions close(Condition why, TimePoint now);
 
     /// The earliest time on_tick has something to do.
     std::optional<TimePoint> next_deadline() const;

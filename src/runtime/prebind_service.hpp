@@ -46,6 +46,11 @@ struct Prebound {
     std::uint64_t rid = 0;  ///< the next rid the browser must send, in [2^40, 2^52)
     /// Mechanism used upstream, e.g. "SCRAM-SHA-256-PLUS", for the caller's logs.
     std::string mechanism;
+    /// The session's parameters (XEP-0124 §7.2), for Strophe's attach().
+    unsigned wait = 59;
+    unsigned hold = 1;
+    unsigned requests = 2;
+    unsigned inactivity = 60;
 };
 
 enum class PrebindFailure {

@@ -17,7 +17,75 @@ struct SessionDriver::Waiter {
     std::optional<bosh::Respond> response;
 };
 
+/// A prebind's upstream login in progress (P1-P7 happen after it).
+struct SessionDriver::LoginState {
+    explicit LoginState(net::any_io_executor ex) : signal(std::move(ex), TimePoint::max()) {}
+    PrebindLogin request;                   ///< until the post-TLS stream opens
+    std::optional<xmpp::Login> machine;
+    std::string sid;
+    bosh::Negotiated params;
+    std::uint64_t next_rid = 0;
+    xmpp::StreamOpen open;
+    net::steady_timer signal;               ///< cancelled with the result; expires at the deadline
+    std::optional<Expected<Prebound, PrebindFailure>> result;
+};
+
 namespace {
+
+bool is_loopback_host(const std::string& host)
+{
+    if (host == "localhost")
+        return true;
+    error_code ec;
+    const auto addr = net::ip::make_address(host, ec);
+    return !ec && addr.is_loopback();
+}
+
+xmpp::sasl::Policy sasl_policy(SaslPolicy p)
+{
+    switch (p) {
+    case SaslPolicy::password: return xmpp::sasl::Policy::password;
+    case SaslPolicy::plain_secret: return xmpp::sasl::Policy::plain_secret;
+    case SaslPolicy::anonymous: return xmpp::sasl::Policy::anonymous;
+    }
+    return xmpp::sasl::Policy::password;
+}
+
+PrebindFailure failure_for(xmpp::LoginError e)
+{
+    using E = xmpp::LoginError;
+    switch (e) {
+    case E::not_authorized:
+    case E::account_disabled:
+    case E::credentials_expired: return PrebindFailure::not_authorized;
+    case E::mechanism_unavailable: return PrebindFailure::mechanism_unavailable;
+    case E::temporary_auth_failure:
+    case E::sasl_failure:
+    case E::server_signature_mismatch:
+    case E::bind_failed:
+    case E::stream_error:
+    case E::protocol_error: return PrebindFailure::upstream_unavailable;
+    }
+    return PrebindFailure::upstream_unavailable;
+}
+
+std::string_view login_error_name(xmpp::LoginError e)
+{
+    using E = xmpp::LoginError;
+    switch (e) {
+    case E::mechanism_unavailable: return "no acceptable SASL mechanism";
+    case E::not_authorized: return "SASL not-authorized";
+    case E::account_disabled: return "SASL account-disabled";
+    case E::credentials_expired: return "SASL credentials-expired";
+    case E::temporary_auth_failure: return "SASL temporary-auth-failure";
+    case E::sasl_failure: return "SASL failure";
+    case E::server_signature_mismatch: return "SCRAM server signature mismatch";
+    case E::bind_failed: return "resource bind failed";
+    case E::stream_error: return "stream error";
+    case E::protocol_error: return "protocol error";
+    }
+    return "?";
+}
 
 bosun::Condition condition_for(xmpp::UpstreamClosed::Kind kind)
 {
@@ -69,6 +137,129 @@ net::awaitable<BoshHttpResponse> SessionDriver::start(std::string sid, bosh::Neg
     session_.emplace(std::move(session));
     apply(std::move(actions));
     co_return co_await wait_for(id, waiter);
+}
+
+net::awaitable<Expected<Prebound, PrebindFailure>> SessionDriver::prebind(std::string sid, bosh::Negotiated params,
+                                                                          PrebindLogin login, std::uint64_t next_rid)
+{
+    auto self = shared_from_this();
+    tag_ = log::sid_tag(sid);
+    const std::string domain = login.domain;
+    log::info("sid={} prebind for {} from {} ({})", tag_, domain, login.client_ip.empty() ? "-" : login.client_ip,
+              login.policy == SaslPolicy::anonymous ? "anonymous" : "credentials");
+    login_ = std::make_unique<LoginState>(manager_.executor());
+    LoginState& state = *login_;
+    state.sid = std::move(sid);
+    state.params = std::move(params);
+    state.next_rid = next_rid;
+    state.open = {domain, {}, "en", "1.0"};
+    state.request = std::move(login);
+    state.signal.expires_after(manager_.prebind_handshake_timeout());
+    open_upstream(domain, state.open);
+    if (!state.result)
+        co_await state.signal.async_wait(net::as_tuple(net::use_awaitable));
+    if (!state.result) {
+        log::warn("sid={} prebind: upstream login took longer than {}s", tag_,
+                  manager_.prebind_handshake_timeout().count());
+        finish_login(unexpected(PrebindFailure::timeout));
+    }
+    auto result = std::move(*state.result);
+    login_.reset();
+    co_return result;
+}
+
+void SessionDriver::on_login_element(const xmpp::Element& element)
+{
+    LoginState& state = *login_;
+    if (!state.machine) {
+        // The first element of the post-TLS stream: only now is it known
+        // whether the stream is confidential (PLAIN is allowed only then).
+        xmpp::LoginRequest req;
+        req.domain = state.request.domain;
+        req.username = std::move(state.request.username);
+        req.secret = std::move(state.request.secret);
+        req.policy = sasl_policy(state.request.policy);
+        req.resource = std::move(state.request.resource);
+        const auto& up = manager_.config().upstreams.at(req.domain);
+        req.confidential = (upstream_ && upstream_->tls_active()) || is_loopback_host(up.host);
+        state.machine.emplace(std::move(req), [this](std::string_view type) -> std::optional<std::string> {
+            return upstream_ ? upstream_->channel_binding(type) : std::nullopt;
+        });
+    }
+    run_login_steps(state.machine->on_element(upstream_header_, element));
+}
+
+void SessionDriver::run_login_steps(std::vector<xmpp::LoginStep> steps)
+{
+    for (auto& step : steps) {
+        if (!login_ || login_->result)
+            return;
+        LoginState& state = *login_;
+        if (auto* send = std::get_if<xmpp::LoginSend>(&step)) {
+            if (upstream_)
+                upstream_->send(std::move(send->xml));
+        } else if (std::holds_alternative<xmpp::LoginRestart>(step)) {
+            if (upstream_)
+                upstream_->restart(state.open);
+        } else if (auto* failed = std::get_if<xmpp::LoginFailed>(&step)) {
+            // The exact cause, never the SASL text or a secret.
+            log::warn("sid={} prebind login failed: {}{}{}{}", tag_, login_error_name(failed->error),
+                      failed->condition.empty() ? "" : " ", failed->condition,
+                      failed->detail.empty() ? "" : " (" + failed->detail + ")");
+            finish_login(unexpected(failure_for(failed->error)));
+        } else if (auto* done = std::get_if<xmpp::LoginDone>(&step)) {
+            jid_ = std::move(done->jid);
+            const auto now = Clock::now();
+            session_.emplace(bosh::Session::create_prebound(state.sid, state.params, manager_.limits(),
+                                                            state.next_rid, manager_.prebind_attach_timeout(), now));
+            log::info("sid={} prebound with {}; waiting {}s for the browser", tag_, done->mechanism,
+                      manager_.prebind_attach_timeout().count());
+            Prebound p;
+            p.jid = jid_;
+            p.sid = state.sid;
+            p.rid = state.next_rid;
+            p.mechanism = std::move(done->mechanism);
+            p.wait = static_cast<unsigned>(state.params.wait.count());
+            p.hold = state.params.hold;
+            p.requests = state.params.requests;
+            p.inactivity = static_cast<unsigned>(state.params.inactivity.count());
+            finish_login(std::move(p));
+            // P2: what arrived after bind waits for the browser.
+            for (auto& e : done->early)
+                on_upstream_element(std::move(e));
+            rearm_timer();
+        }
+    }
+}
+
+void SessionDriver::finish_login(Expected<Prebound, PrebindFailure> result)
+{
+    if (!login_ || login_->result)
+        return;
+    if (!result) {
+        ended_ = true;
+        if (upstream_) {
+            upstream_->close();
+            upstream_.reset();
+        }
+    }
+    login_->result = std::move(result);
+    login_->signal.cancel();
+}
+
+SessionInfo SessionDriver::info() const
+{
+    SessionInfo i;
+    i.jid = jid_;
+    i.attached = session_ && session_->attached();
+    i.ended = ended_;
+    return i;
+}
+
+void SessionDriver::close(bosun::Condition why)
+{
+    if (session_ && !ended_)
+        apply(session_->close(why, Clock::now()));
 }
 
 net::awaitable<BoshHttpResponse> SessionDriver::submit(bosh::BodyRequest body)
@@ -144,7 +335,7 @@ void SessionDriver::apply_one(bosh::Action& action, bosh::Actions& follow_up)
         it->second->response = std::move(*r);
         it->second->signal.cancel();
     } else if (auto* open = std::get_if<bosh::OpenUpstream>(&action)) {
-        open_upstream(*open);
+        open_upstream(open->to, {open->to, open->from, open->lang, open->version});
     } else if (auto* restart = std::get_if<bosh::RestartUpstream>(&action)) {
         if (upstream_)
             upstream_->restart({restart->to, restart->from, restart->lang, restart->version});
@@ -164,9 +355,9 @@ void SessionDriver::apply_one(bosh::Action& action, bosh::Actions& follow_up)
     }
 }
 
-void SessionDriver::open_upstream(const bosh::OpenUpstream& open)
+void SessionDriver::open_upstream(const std::string& domain, xmpp::StreamOpen open)
 {
-    const auto& up = manager_.config().upstreams.at(open.to);
+    const auto& up = manager_.config().upstreams.at(domain);
     xmpp::UpstreamTarget target;
     target.host = up.host;
     target.port = up.port;
@@ -176,8 +367,8 @@ void SessionDriver::open_upstream(const bosh::OpenUpstream& open)
     target.max_stanza_bytes = manager_.config().bosh.max_stanza_bytes;
     target.max_write_queue_bytes = manager_.config().bosh.max_pending_bytes;
     upstream_ = xmpp::UpstreamConnection::create(manager_.executor(), std::move(target),
-                                                 manager_.tls_context(open.to), *this);
-    upstream_->start({open.to, open.from, open.lang, open.version});
+                                                 manager_.tls_context(domain), *this);
+    upstream_->start(std::move(open));
 }
 
 void SessionDriver::close_upstream(std::vector<std::string> undelivered)
@@ -200,6 +391,10 @@ void SessionDriver::on_upstream_open(const xmpp::StreamHeader& header)
 
 void SessionDriver::on_upstream_element(xmpp::Element element)
 {
+    if (login_ && !session_) {
+        on_login_element(element);
+        return;
+    }
     bosh::UpstreamElement e;
     if (xmpp::is_stream_element(upstream_header_, element, "features")) {
         e.kind = bosh::UpstreamElement::Kind::features;
@@ -233,6 +428,11 @@ void SessionDriver::on_upstream_closed(xmpp::UpstreamClosed why)
 {
     if (why.kind == xmpp::UpstreamClosed::Kind::local || ended_)
         return;
+    if (login_ && !session_) {
+        log::warn("sid={} prebind: upstream {}: {}", tag_, kind_name(why.kind), why.detail);
+        finish_login(unexpected(PrebindFailure::upstream_unavailable));
+        return;
+    }
     // Operators of other connection managers cannot tell why upstream failed
     // (Punjab #49, #64): say it here.
     log::warn("sid={} upstream {}: {}", tag_, kind_name(why.kind), why.detail);

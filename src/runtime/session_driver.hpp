@@ -11,7 +11,9 @@
 
 #include "bosh/session.hpp"
 #include "common/asio.hpp"
+#include "runtime/prebind_service.hpp"
 #include "runtime/session_service.hpp"
+#include "xmpp/login.hpp"
 #include "xmpp/upstream.hpp"
 
 namespace bosun::runtime {
@@ -27,9 +29,21 @@ public:
     net::awaitable<BoshHttpResponse> start(std::string sid, bosh::Negotiated params, bosh::BodyRequest body);
     /// One later request of the session.
     net::awaitable<BoshHttpResponse> submit(bosh::BodyRequest body);
+    /// Prebind (checklist P1-P7): logs in upstream natively (TLS, SASL,
+    /// restart, bind, session) and, on success, becomes a prebound session
+    /// whose first request must carry `next_rid`. No initial presence.
+    net::awaitable<Expected<Prebound, PrebindFailure>> prebind(std::string sid, bosh::Negotiated params,
+                                                               PrebindLogin login, std::uint64_t next_rid);
     /// Answers a request that could not be parsed but names this session.
     BoshHttpResponse reject(bosun::Condition why);
     void shutdown();
+    /// Ends the session from Bosun's side (the prebind API).
+    void close(bosun::Condition why);
+
+    bool ended() const { return ended_; }
+    /// The full JID a prebound session is bound to; empty otherwise.
+    const std::string& jid() const { return jid_; }
+    SessionInfo info() const;
 
     // xmpp::UpstreamEvents
     void on_upstream_open(const xmpp::StreamHeader& header) override;
@@ -38,11 +52,15 @@ public:
 
 private:
     struct Waiter;
+    struct LoginState;
 
     net::awaitable<BoshHttpResponse> wait_for(bosh::RequestId id, Waiter& waiter);
     void apply(bosh::Actions actions);
     void apply_one(bosh::Action& action, bosh::Actions& follow_up);
-    void open_upstream(const bosh::OpenUpstream& open);
+    void open_upstream(const std::string& domain, xmpp::StreamOpen open);
+    void on_login_element(const xmpp::Element& element);
+    void run_login_steps(std::vector<xmpp::LoginStep> steps);
+    void finish_login(Expected<Prebound, PrebindFailure> result);
     void close_upstream(std::vector<std::string> undelivered);
     void flush_elements();
     void rearm_timer();
@@ -53,6 +71,8 @@ private:
     std::string client_ip_;
     std::string tag_;     ///< sid hash for logs
     std::optional<bosh::Session> session_;
+    std::unique_ptr<LoginState> login_;   ///< only while a prebind logs in
+    std::string jid_;                     ///< prebound sessions: the bound JID
     std::shared_ptr<xmpp::UpstreamConnection> upstream_;
     xmpp::StreamHeader upstream_header_;
     std::vector<bosh::UpstreamElement> batch_;

@@ -27,6 +27,30 @@ bosh::Limits limits_from(const BoshConfig& c)
     return l;
 }
 
+// P: the first rid of a prebound session, uniform in [2^40, 2^52): far
+// from 0, and 2^53 - 1 (the largest rid JavaScript counts exactly, checklist
+// #76) is never reached. The modulo bias is below 2^-11.
+std::uint64_t prebind_rid()
+{
+    constexpr std::uint64_t low = std::uint64_t {1} << 40;
+    constexpr std::uint64_t high = std::uint64_t {1} << 52;
+    return low + random_u64() % (high - low);
+}
+
+std::string ascii_lower(std::string_view s)
+{
+    std::string out(s);
+    for (auto& c : out)
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+std::string_view bare(std::string_view jid)
+{
+    return jid.substr(0, jid.find('/'));
+}
+
 }  // namespace
 
 SessionManager::SessionManager(net::any_io_executor ex, const Config& config)
@@ -118,6 +142,77 @@ net::awaitable<BoshHttpResponse> SessionManager::create_session(bosh::BodyReques
     auto driver = std::make_shared<SessionDriver>(*this, std::move(client_ip));
     sessions_.emplace(sid, driver);
     co_return co_await driver->start(std::move(sid), std::move(*negotiated), std::move(body));
+}
+
+void SessionManager::set_prebind_timeouts(Seconds attach, Seconds handshake)
+{
+    attach_timeout_ = attach;
+    handshake_timeout_ = handshake;
+}
+
+net::awaitable<Expected<Prebound, PrebindFailure>> SessionManager::prebind(PrebindLogin login)
+{
+    if (draining_)
+        co_return unexpected(PrebindFailure::draining);
+    if (!config_.upstreams.contains(login.domain))
+        co_return unexpected(PrebindFailure::host_unknown);
+    if (sessions_.size() + logins_in_flight_ >= config_.bosh.max_sessions) {
+        log::warn("session limit ({}) reached; refusing a prebind", config_.bosh.max_sessions);
+        co_return unexpected(PrebindFailure::capacity);
+    }
+    // The parameters a Strophe attach() assumes (hold 1), within the
+    // operator's caps exactly as a creation request would get them. Wait
+    // 59 s, as Converse asks for: Strophe gives up on a request at 1.1 x its
+    // own wait (60 s), and the answer must arrive before that.
+    bosh::BodyRequest creation;
+    creation.to = login.domain;
+    creation.ver = bosh::Version {1, 11};
+    creation.hold = 1;
+    creation.wait = 59;
+    auto negotiated = bosh::negotiate(creation, limits_, [](const std::string&) { return true; });
+    if (!negotiated)
+        co_return unexpected(PrebindFailure::host_unknown);
+    std::string sid = make_sid();
+    auto driver = std::make_shared<SessionDriver>(*this, login.client_ip);
+    ++logins_in_flight_;
+    auto result = co_await driver->prebind(sid, std::move(*negotiated), std::move(login), prebind_rid());
+    --logins_in_flight_;
+    if (result && !driver->ended())
+        sessions_.emplace(std::move(sid), std::move(driver));
+    co_return result;
+}
+
+std::optional<SessionInfo> SessionManager::session_info(const std::string& sid) const
+{
+    const auto it = sessions_.find(sid);
+    if (it == sessions_.end())
+        return std::nullopt;
+    return it->second->info();
+}
+
+bool SessionManager::end_session(const std::string& sid)
+{
+    const auto it = sessions_.find(sid);
+    if (it == sessions_.end())
+        return false;
+    auto driver = it->second;  // closing removes it from the table
+    // The browser's held request learns the session is over; Converse then
+    // asks its prebind_url again.
+    driver->close(Condition::other_request);
+    sessions_.erase(sid);
+    return true;
+}
+
+std::size_t SessionManager::end_user_sessions(const std::string& bare_jid)
+{
+    const std::string wanted = ascii_lower(bare_jid);
+    std::vector<std::string> sids;
+    for (const auto& [sid, d] : sessions_)
+        if (!d->jid().empty() && ascii_lower(bare(d->jid())) == wanted)
+            sids.push_back(sid);
+    for (const auto& sid : sids)
+        end_session(sid);
+    return sids.size();
 }
 
 void SessionManager::shutdown()

@@ -12,13 +12,14 @@
 #include "bosh/session.hpp"
 #include "bosun/config.hpp"
 #include "common/asio.hpp"
+#include "runtime/prebind_service.hpp"
 #include "runtime/session_service.hpp"
 
 namespace bosun::runtime {
 
 class SessionDriver;
 
-class SessionManager final : public SessionService {
+class SessionManager final : public SessionService, public PrebindService {
 public:
     /// Throws std::runtime_error at start-up if an upstream's CA file cannot be loaded.
     SessionManager(net::any_io_executor ex, const Config& config);
@@ -30,6 +31,18 @@ public:
 
     /// Refuses new sessions and terminates every session with system-shutdown.
     void shutdown();
+
+    // PrebindService
+    net::awaitable<Expected<Prebound, PrebindFailure>> prebind(PrebindLogin login) override;
+    std::optional<SessionInfo> session_info(const std::string& sid) const override;
+    bool end_session(const std::string& sid) override;
+    std::size_t end_user_sessions(const std::string& bare_jid) override;
+
+    /// How long a prebound session waits for the browser's first request,
+    /// and how long the upstream login may take.
+    void set_prebind_timeouts(Seconds attach, Seconds handshake);
+    Seconds prebind_attach_timeout() const { return attach_timeout_; }
+    Seconds prebind_handshake_timeout() const { return handshake_timeout_; }
 
     // For drivers.
     net::any_io_executor executor() const { return ex_; }
@@ -49,6 +62,9 @@ private:
     std::unordered_map<std::string, std::shared_ptr<SessionDriver>> sessions_;
     std::map<std::string, std::shared_ptr<ssl::context>> tls_contexts_;
     bosh::RequestId next_request_id_ = 1;
+    std::size_t logins_in_flight_ = 0;
+    Seconds attach_timeout_{45};
+    Seconds handshake_timeout_{10};
     bool draining_ = false;
 };
 

@@ -68,6 +68,7 @@ function renderConfig(o) {
     }
     lines.push(o.extraConfig, '', `VirtualHost ${lua(o.domain)}`);
     if (o.tls) lines.push(`    ssl = { certificate = ${lua(o.certFile)}; key = ${lua(o.keyFile)} }`);
+    lines.push('', o.extraHosts);
     return lines.join('\n') + '\n';
 }
 
@@ -80,6 +81,7 @@ function renderConfig(o) {
  * @param {number} [opts.c2sPort] [opts.httpPort] fixed ports (default: free ones)
  * @param {string} [opts.authentication='internal_hashed']
  * @param {string[]} [opts.extraModules] [opts.extraConfig] appended to the global section
+ * @param {string} [opts.extraHosts] appended after the main VirtualHost (more VirtualHost blocks)
  * @param {string} [opts.logLevel='debug']
  * @param {number} [opts.startTimeoutMs=15000]
  */
@@ -92,6 +94,7 @@ export async function startProsody(opts = {}) {
         authentication: 'internal_hashed',
         extraModules: [],
         extraConfig: '',
+        extraHosts: '',
         logLevel: 'debug',
         boshInactivity: 60,
         pluginDir: '/usr/lib/prosody/modules',
