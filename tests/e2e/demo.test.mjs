@@ -1,9 +1,12 @@
-// End-to-end: tools/demo (Prosody + Bosun + nginx) and Converse.js 14 in
-// headless Chromium log in as alice and bob through nginx -> Bosun -> Prosody,
+// End-to-end: tools/demo (Prosody + Bosun with its prebind API + the example
+// web app + nginx) and Converse.js 14 in headless Chromium: alice and bob sign
+// in to the web app with their web passwords, Converse is logged in through
+// prebind (nginx -> web app -> Bosun's API; then nginx -> Bosun -> Prosody),
 // and alice's message, typed in the chat box, reaches bob's page.
 // Then Ctrl-C (SIGINT) to the demo must stop everything and free its ports.
 // BOSH_TARGET=prosody (as in tests/harness/stack.mjs) runs the demo with
-// DEMO_BOSH=prosody: Prosody's own mod_bosh in Bosun's place.
+// DEMO_BOSH=prosody: Prosody's own mod_bosh in Bosun's place, so no prebind;
+// the test then logs in on the demo's password page (/password.html).
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
@@ -19,8 +22,13 @@ const chromiumPath = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const ports = {
     xmpp: Number(process.env.DEMO_XMPP_PORT ?? 5222),
     bosun: Number(process.env.DEMO_BOSUN_PORT ?? 5280),
+    prebind: Number(process.env.DEMO_PREBIND_PORT ?? 5281),
+    webapp: Number(process.env.DEMO_WEBAPP_PORT ?? 8081),
     http: Number(process.env.DEMO_HTTP_PORT ?? 8080),
 };
+const prebind = process.env.BOSH_TARGET !== 'prosody';
+// The demo's printed credentials (tools/demo: web_password_of, password_of).
+const webPassword = (user) => `${user}-web-password`;
 // Each wait is bounded; the test as a whole has 90 s.
 const READY_MS = 45_000;     // includes a no-op build
 const LOGIN_MS = 20_000;
@@ -88,7 +96,7 @@ async function killGroup(child, exited) {
     try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
 }
 
-test('demo: Converse.js logs in and chats through nginx and Bosun, Ctrl-C stops it all',
+test('demo: web login, Converse.js prebound through the web app and Bosun, chats; Ctrl-C stops it all',
     { timeout: 90_000 }, async (t) => {
         const busy = await busyPorts();
         if (busy.length) {
@@ -123,11 +131,22 @@ test('demo: Converse.js logs in and chats through nginx and Bosun, Ctrl-C stops 
                 page.on('pageerror', (err) => consoleLines.push(`${user} pageerror: ${err.message}`));
                 page.on('requestfailed', (req) => consoleLines.push(
                     `${user} requestfailed: ${req.url()} ${req.failure()?.errorText}`));
-                await page.goto(`${url}?autologin=${user}`, { timeout: 15_000 });
-                await page.waitForFunction(() => window.bosunDemo?.status === 'connected',
+                // Nothing leaves this machine (Converse links images on the internet).
+                await page.route('**/*', (route) => (/^(data:|blob:|https?:\/\/(127\.0\.0\.1|localhost)[:/])/
+                    .test(route.request().url()) ? route.continue() : route.abort()));
+                if (prebind) {
+                    await page.goto(url, { timeout: 15_000 });
+                    await page.fill('input[name=username]', user);
+                    await page.fill('input[name=password]', webPassword(user));
+                    await page.click('button[type=submit]');
+                } else {
+                    await page.goto(`${url}password.html?autologin=${user}`, { timeout: 15_000 });
+                }
+                await page.waitForFunction(() => (window.webapp ?? window.bosunDemo)?.status === 'connected',
                     null, { timeout: LOGIN_MS });
                 return page;
             };
+            const stateOf = (page) => page.evaluate(() => window.webapp ?? window.bosunDemo);
             const alice = await openAs('alice');
             const bob = await openAs('bob');
             const text = `hello bob, via Bosun ${Date.now()}`;
@@ -145,15 +164,20 @@ test('demo: Converse.js logs in and chats through nginx and Bosun, Ctrl-C stops 
                 const textarea = alice.locator('textarea.chat-textarea');
                 await textarea.fill(text);
                 await textarea.press('Enter');
-                await bob.waitForFunction((body) => window.bosunDemo.messages.some((m) => m.body === body),
+                await bob.waitForFunction((body) => (window.webapp ?? window.bosunDemo).messages.some((m) => m.body === body),
                     text, { timeout: 15_000 });
             } finally {
                 await alice.screenshot({ path: path.join(tmp, 'demo.png') }).catch(() => {});
             }
-            const state = await alice.evaluate(() => window.bosunDemo);
+            const state = await stateOf(alice);
             assert.match(state.jid, /^alice@localhost\//);
             assert.ok(state.contacts.includes('bob@localhost'), `contacts: ${state.contacts}`);
-            const got = await bob.evaluate(() => window.bosunDemo.messages);
+            if (prebind) {
+                // Logged in by the back end: the page never had the XMPP password.
+                assert.ok(!(await alice.content()).includes('alice-demo-password'));
+                assert.equal(await alice.evaluate(() => 'bosunDemo' in window), false, 'the prebind page');
+            }
+            const got = (await stateOf(bob)).messages;
             assert.ok(got.some((m) => m.from === 'alice@localhost' && m.body === text),
                 `bob's messages: ${JSON.stringify(got)}`);
 
@@ -165,7 +189,7 @@ test('demo: Converse.js logs in and chats through nginx and Bosun, Ctrl-C stops 
             const { code, signal } = await withTimeout(demo.exited, STOP_MS, 'tools/demo exit after SIGINT');
             stopped = true;
             assert.ok(code !== null || signal === 'SIGINT', `demo exit: ${code ?? signal}`);
-            assert.deepEqual(await busyPorts(), [], 'ports 5222, 5280 and 8080 are free again');
+            assert.deepEqual(await busyPorts(), [], 'ports 5222, 5280, 5281, 8081 and 8080 are free again');
         } catch (err) {
             err.message += `\n--- tools/demo output ---\n${demo.output()}` +
                 `\n--- browser console (last 30) ---\n${consoleLines.slice(-30).join('\n')}`;
