@@ -284,6 +284,58 @@ std::optional<std::string> read_payloads(const pugi::xml_node& root, const Decls
     return std::nullopt;
 }
 
+bool is_xml_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+// The sid on the root start tag of a request that could not be parsed, read
+// without an XML parser: a malformed request that names a session ends that
+// session with bad-request (§17.2, checklist #14, #87) instead of leaving it
+// alive. Only a complete start tag counts.
+std::optional<std::string> sniff_sid(std::string_view text)
+{
+    std::size_t i = 0;
+    if (text.starts_with("<?xml")) {
+        const auto end = text.find("?>");
+        if (end == std::string_view::npos)
+            return std::nullopt;
+        i = end + 2;
+    }
+    while (i < text.size() && is_xml_space(text[i]))
+        ++i;
+    if (i + 1 >= text.size() || text[i] != '<' || text[i + 1] == '!' || text[i + 1] == '?')
+        return std::nullopt;
+    ++i;
+    while (i < text.size() && !is_xml_space(text[i]) && text[i] != '>' && text[i] != '/')
+        ++i;  // the element name
+    for (;;) {
+        while (i < text.size() && is_xml_space(text[i]))
+            ++i;
+        if (i >= text.size() || text[i] == '>' || text[i] == '/')
+            return std::nullopt;
+        const std::size_t name_start = i;
+        while (i < text.size() && !is_xml_space(text[i]) && text[i] != '=' && text[i] != '>')
+            ++i;
+        const std::string_view name = text.substr(name_start, i - name_start);
+        while (i < text.size() && is_xml_space(text[i]))
+            ++i;
+        if (i >= text.size() || text[i] != '=')
+            return std::nullopt;
+        ++i;
+        while (i < text.size() && is_xml_space(text[i]))
+            ++i;
+        if (i >= text.size() || (text[i] != '\'' && text[i] != '"'))
+            return std::nullopt;
+        const auto close = text.find(text[i], i + 1);
+        if (close == std::string_view::npos)
+            return std::nullopt;
+        if (name == "sid")
+            return std::string(text.substr(i + 1, close - i - 1));
+        i = close + 1;
+    }
+}
+
 }  // namespace
 
 std::optional<Version> parse_version(std::string_view s)
@@ -306,11 +358,11 @@ std::string to_string(Version v)
 Expected<BodyRequest, ParseFailure> parse_body(std::string_view text)
 {
     if (auto bad = find_restricted_xml(text))
-        return fail("restricted XML: " + *bad);
+        return fail("restricted XML: " + *bad, sniff_sid(text));
     pugi::xml_document doc;
     const auto parsed = doc.load_buffer(text.data(), text.size(), pugi::parse_default, pugi::encoding_utf8);
     if (!parsed)
-        return fail(std::string("not well-formed: ") + parsed.description());
+        return fail(std::string("not well-formed: ") + parsed.description(), sniff_sid(text));
     const pugi::xml_node root = doc.document_element();
     if (!root || root.next_sibling())
         return fail("no single root element");

@@ -18,6 +18,9 @@ inline constexpr std::string_view k_ns_httpbind = "http://jabber.org/protocol/ht
 inline constexpr std::string_view k_ns_xbosh = "urn:xmpp:xbosh";
 inline constexpr std::string_view k_ns_streams = "http://etherx.jabber.org/streams";
 inline constexpr std::string_view k_ns_client = "jabber:client";
+/// XEP-0124 §7.2 'accept': the request content codings the HTTP front end
+/// decodes (src/http/coding.hpp), advertised in every creation response.
+inline constexpr std::string_view k_accepted_codings = "deflate gzip";
 /// XEP-0124 §14.1: rids stay below 2^53 so JavaScript clients can count them.
 inline constexpr std::uint64_t k_max_rid = (std::uint64_t{1} << 53) - 1;
 

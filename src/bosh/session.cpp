@@ -334,7 +334,7 @@ void Session::client_terminate(RequestId request, std::string data, TimePoint no
     while (!held_.empty())
         answer_oldest(now, out);
     out.push_back(Respond{request, 200, ResponseBuilder().attr("type", "terminate").build()});
-    end(Condition::undefined_condition, false, out);
+    end(Condition::undefined_condition, false, out, true);
 }
 
 void Session::pause(std::uint64_t rid, RequestId request, Seconds period, TimePoint now, Actions& out)
@@ -624,7 +624,7 @@ void Session::terminate(Condition why, std::optional<RequestId> current, std::ve
     end(why, false, out);
 }
 
-void Session::end(Condition why, bool silent, Actions& out)
+void Session::end(Condition why, bool silent, Actions& out, bool by_client)
 {
     if (ended_)
         return;
@@ -633,7 +633,7 @@ void Session::end(Condition why, bool silent, Actions& out)
     out.push_back(CloseUpstream{std::move(pending_)});
     pending_.clear();
     pending_bytes_ = 0;
-    out.push_back(EndSession{why, silent});
+    out.push_back(EndSession{why, silent, by_client});
 }
 
 }  // namespace bosun::bosh

@@ -51,6 +51,7 @@ struct CloseUpstream {
 struct EndSession {
     Condition why = Condition::undefined_condition;
     bool silent = false;  ///< inactivity (§10): nobody was told
+    bool by_client = false;  ///< the client sent type='terminate' (§13); `why` is meaningless
 };
 
 using Action = std::variant<Respond, OpenUpstream, RestartUpstream, SendUpstream, CloseUpstream, EndSession>;
@@ -210,7 +211,7 @@ private:
     bool is_pause(const BodyRequest& body) const;
     bool is_empty_poll(const BodyRequest& body) const;
     Seconds inactivity() const;
-    void end(Condition why, bool silent, Actions& out);
+    void end(Condition why, bool silent, Actions& out, bool by_client = false);
 
     std::string sid_;
     Negotiated params_;

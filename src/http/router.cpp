@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "http/coding.hpp"
+
 #if __has_include("bosun_version.h")
 #include "bosun_version.h"
 #endif
@@ -113,7 +115,34 @@ Response Router::bosh(const Request& req, runtime::BoshHttpResponse out) const
     res.set(http::field::content_type, out.content_type);
     res.body() = std::move(out.body);
     add_cors(req, res);
+    encode(req, res);
     return res;
+}
+
+void Router::encode(const Request& req, Response& res) const
+{
+    // XEP-0124 §5 (checklist #4): compressed when the client accepts it.
+    // The representation depends on Accept-Encoding either way.
+    const auto vary = res.find(http::field::vary);
+    res.set(http::field::vary,
+        vary == res.end() ? std::string("Accept-Encoding")
+                          : fmt::format("{}, Accept-Encoding",
+                              std::string_view(vary->value().data(), vary->value().size())));
+    if (res.body().size() < min_compressed_size)
+        return;
+    const auto header = req.find(http::field::accept_encoding);
+    const auto coding = choose_response_coding(header == req.end()
+            ? std::nullopt
+            : std::optional<std::string_view>(
+                std::string_view(header->value().data(), header->value().size())));
+    if (coding == Coding::identity)
+        return;
+    auto packed = compress(res.body(), coding);
+    if (!packed)
+        return;
+    res.body() = std::move(*packed);
+    const auto name = coding_name(coding);
+    res.set(http::field::content_encoding, std::string_view(name.data(), name.size()));
 }
 
 Response Router::status_page(const Request& req, std::size_t session_count) const
@@ -166,6 +195,33 @@ void Router::add_cors(const Request& req, Response& res) const
         return;
     res.set(http::field::access_control_allow_origin, *origin);
     res.set(http::field::vary, "Origin");
+}
+
+int classify_oversized_start(std::string_view body)
+{
+    std::size_t i = 0;
+    while (i < body.size()
+        && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'))
+        ++i;
+    if (body.substr(i).starts_with("<?xml")) {
+        const auto end = body.find("?>", i);
+        if (end == std::string_view::npos)
+            return -1;
+        i = body.find('<', end + 2);
+        if (i == std::string_view::npos)
+            return -1;
+    }
+    if (body.size() - i < 5)
+        return -1;
+    if (body.compare(i, 5, "<body") != 0)
+        return 0;
+    const auto close = body.find('>', i);
+    if (close == std::string_view::npos)
+        return -1;
+    return body.substr(i, close - i).find("http://jabber.org/protocol/httpbind")
+            != std::string_view::npos
+        ? 1
+        : 0;
 }
 
 void finalize(Response& res, unsigned version, bool head, bool keep_alive)

@@ -37,16 +37,29 @@ public:
     // the caller asks the session service and passes its answer to bosh()).
     std::optional<Response> answer(const Request& req, std::size_t session_count) const;
     Response bosh(const Request& req, runtime::BoshHttpResponse out) const;
+    const std::string& path() const { return path_; }
 
 private:
     Response status_page(const Request& req, std::size_t session_count) const;
     Response preflight(const Request& req) const;
     std::optional<std::string_view> allowed_origin(const Request& req) const;
     void add_cors(const Request& req, Response& res) const;
+    void encode(const Request& req, Response& res) const;
 
     std::string path_;
     std::vector<std::string> cors_origins_;
 };
+
+// XEP-0124 §17.1 (checklist #100): what a POST body too large to read
+// starts with decides its answer. 1: the complete start tag of an httpbind
+// <body/> (the client speaks BOSH: it gets HTTP 200 + policy-violation,
+// not a 413 it may not understand); 0: something else (413); -1: the start
+// tag is not complete yet (read more).
+int classify_oversized_start(std::string_view body_prefix);
+
+// The BOSH answer to a request body over max_body_bytes (§17.2 policy-violation).
+inline constexpr std::string_view oversized_bosh_body
+    = "<body type='terminate' condition='policy-violation' xmlns='http://jabber.org/protocol/httpbind'/>";
 
 // Makes a response ready for the wire: version, Connection, no-cache headers,
 // Content-Length (never chunked: XEP-0124 §5), and no body for HEAD.

@@ -21,6 +21,7 @@
 
 #include "common/log.hpp"
 #include "http/address_match.hpp"
+#include "http/coding.hpp"
 #include "http/router.hpp"
 
 namespace bosun::frontend {
@@ -54,6 +55,8 @@ constexpr auto accept_backoff = std::chrono::milliseconds(100);
 // keep-alive connections must not each pin a large request's buffer.
 constexpr std::size_t idle_buffer_capacity = 16 * 1024;
 constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+// How much of an oversized body is read to find its start tag (checklist #100).
+constexpr std::size_t oversized_peek_bytes = 4 * 1024;
 
 auto log_escape(std::string_view what)
 {
@@ -182,6 +185,30 @@ tcp::acceptor open_acceptor(net::any_io_executor ex, const ListenAddress& where)
     return acceptor;
 }
 
+// XEP-0124 §5, §7.2 (checklist #5): a request body in a coding the
+// creation response listed in 'accept' is decoded before anything reads it,
+// within the same size limit as a plain body.
+Expected<std::string, Response> decode_body(Request& req, std::size_t max_body_bytes)
+{
+    const auto header = req.find(http::field::content_encoding);
+    if (header == req.end())
+        return std::move(req.body());
+    const auto coding = parse_content_encoding({header->value().data(), header->value().size()});
+    if (!coding) {
+        auto res
+            = make_problem(http::status::unsupported_media_type, "unsupported Content-Encoding");
+        res.set(http::field::accept_encoding, "gzip, deflate");
+        return unexpected(std::move(res));
+    }
+    auto decoded = decompress(req.body(), *coding, max_body_bytes);
+    if (decoded)
+        return std::move(*decoded);
+    if (decoded.error() == DecodeError::too_large)
+        return unexpected(
+            make_problem(http::status::payload_too_large, "request body too large once decoded"));
+    return unexpected(make_problem(http::status::bad_request, "request body does not decode"));
+}
+
 }  // namespace
 
 // One client connection. Its run() is the one coroutine per connection: it
@@ -206,6 +233,7 @@ private:
     net::awaitable<runtime::BoshHttpResponse> ask_service(runtime::BoshHttpRequest request);
     net::awaitable<error_code> write(Response res);
     net::awaitable<void> fail(error_code ec);
+    net::awaitable<bool> answer_oversized_bosh();
     net::awaitable<void> linger_close();
 
     std::shared_ptr<ServerState> state_;
@@ -336,7 +364,10 @@ net::awaitable<Response> Connection::respond(Request req)
     if (auto local = state.router.answer(req, state.service.session_count()))
         co_return std::move(*local);
     runtime::BoshHttpRequest bosh;
-    bosh.body = std::move(req.body());
+    auto body = decode_body(req, state.cfg.max_body_bytes);
+    if (!body)
+        co_return std::move(body).error();
+    bosh.body = std::move(*body);
     bosh.client_ip = resolve_client_ip(peer_, forwarded_for(req), state.trusted);
     bosh.secure = false;
     // No read deadline here: the service may hold the request for up to
@@ -380,12 +411,56 @@ net::awaitable<void> Connection::fail(error_code ec)
     if (ec == http::error::end_of_stream)
         co_return;  // closed between requests: the normal end
     log::debug("http {}: read: {}", peer_.to_string(), ec.message());
+    if (ec == http::error::body_limit && co_await answer_oversized_bosh())
+        co_return;
     const auto status = status_for(ec);
     if (!status)
         co_return;
     auto res = make_problem(*status, detail_for(*status));
     finalize(res, 11, false, false);
     co_await write(std::move(res));
+}
+
+// XEP-0124 §17.1 (checklist #100): a BOSH request over max_body_bytes gets
+// HTTP 200 + policy-violation (§17.2), not a 413 a BOSH client may not
+// understand. Only the start of the body is read; the connection closes
+// after the answer. (The session itself then ends by inactivity: the
+// runtime never sees the request.)
+net::awaitable<bool> Connection::answer_oversized_bosh()
+{
+    if (!parser_)
+        co_return false;
+    const auto& req = parser_->get();
+    if (req.method() != http::verb::post
+        || target_path({req.target().data(), req.target().size()}) != state_->router.path())
+        co_return false;
+    const auto prefix = [this] {
+        const auto data = buffer_.cdata();
+        const std::string_view all(static_cast<const char*>(data.data()), data.size());
+        // Beast consumed the header it parsed; if it did not, skip it here.
+        const auto head_end = all.find("\r\n\r\n");
+        if (all.starts_with("POST ") && head_end != std::string_view::npos)
+            return all.substr(head_end + 4);
+        return all;
+    };
+    timer_.expires_after(state_->cfg.read_timeout);
+    while (classify_oversized_start(prefix()) < 0 && prefix().size() < oversized_peek_bytes) {
+        auto [order, ec, n, timer_ec] = co_await with_deadline(
+            socket_.async_read_some(buffer_.prepare(oversized_peek_bytes), net::deferred));
+        if (order[0] == 1 || ec)
+            break;
+        buffer_.commit(n);
+    }
+    if (classify_oversized_start(prefix()) != 1)
+        co_return false;
+    log::info("http {}: BOSH request body over {} bytes: policy-violation", peer_.to_string(),
+        state_->cfg.max_body_bytes);
+    runtime::BoshHttpResponse out;
+    out.body = std::string(oversized_bosh_body);
+    auto res = state_->router.bosh(req, std::move(out));
+    finalize(res, req.version(), false, false);
+    co_await write(std::move(res));
+    co_return true;
 }
 
 net::awaitable<void> Connection::linger_close()

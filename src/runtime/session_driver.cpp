@@ -350,7 +350,8 @@ void SessionDriver::apply_one(bosh::Action& action, bosh::Actions& follow_up)
     } else if (auto* end = std::get_if<bosh::EndSession>(&action)) {
         ended_ = true;
         timer_.cancel();
-        log::info("sid={} session ended ({})", tag_, end->silent ? "inactivity" : to_wire(end->why));
+        log::info("sid={} session ended ({})", tag_,
+                  end->silent ? "inactivity" : end->by_client ? "client terminate" : to_wire(end->why));
         manager_.remove(session_->sid());
     }
 }

@@ -212,6 +212,32 @@ TEST(ParseBody, missing_rid_is_bad_request_and_sid_is_still_reported_15)
     EXPECT_EQ(f.sid, "S42");  // so the runtime can find the session's ver (§17.1)
 }
 
+// §17.2 (checklist #14, #87): a request naming a session whose XML cannot
+// be parsed still reports the sid of its start tag, so that the session
+// ends with bad-request instead of living on.
+TEST(ParseBody, restricted_xml_still_reports_the_sid_of_the_start_tag_87)
+{
+    const auto f = refused("<body rid='5' sid='S42' " + k_ns + "><!-- x --></body>");
+    EXPECT_EQ(f.condition, Condition::bad_request);
+    EXPECT_EQ(f.sid, "S42");
+}
+
+TEST(ParseBody, truncated_xml_still_reports_the_sid_of_a_complete_start_tag_87)
+{
+    EXPECT_EQ(
+        refused("<?xml version='1.0'?>\n<body rid='5' sid = \"S42\" " + k_ns + "><message").sid,
+        "S42");
+}
+
+TEST(ParseBody, sid_is_not_read_from_another_attribute_value_or_an_incomplete_tag_87)
+{
+    EXPECT_EQ(
+        refused("<body rid='5' to=\" sid='X'\" sid='S42' " + k_ns + "><!--x--></body>").sid, "S42");
+    EXPECT_FALSE(refused("<body rid='5' to=\" sid='X'\" " + k_ns + "><!--x--></body>").sid);
+    EXPECT_FALSE(refused("<body rid='5' sid='S42").sid);
+    EXPECT_FALSE(refused("<!-- sid='S42' --><body rid='5' sid='S42' " + k_ns + "/>").sid);
+}
+
 TEST(ParseBody, largest_rid_2_pow_53_minus_1_is_accepted_76)
 {
     EXPECT_EQ(ok("<body rid='9007199254740991' sid='S' " + k_ns + "/>").rid, k_max_rid);

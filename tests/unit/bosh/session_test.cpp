@@ -265,6 +265,14 @@ TEST_F(SessionTest, creation_response_reports_hold_zero_and_one_request_22_33)
     EXPECT_EQ(r.attr("requests"), "1");
 }
 
+// §7.2, §5 (checklist #5): 'accept' lists the request codings the front end
+// decodes, on the creation response only (#35 checks the others).
+TEST_F(SessionTest, creation_response_advertises_accepted_request_codings_5)
+{
+    const auto r = establish();
+    EXPECT_EQ(r.attr("accept"), "deflate gzip");
+}
+
 // §7.2 (checklist #35): the session attributes appear in no other response.
 TEST_F(SessionTest, later_responses_carry_no_session_attributes_35)
 {
@@ -768,7 +776,9 @@ TEST_F(SessionTest, terminate_forwards_its_payloads_and_ends_the_session_73_74)
     const int closed_at = index_of<CloseUpstream>(actions, [](const auto&) { return true; });
     ASSERT_GE(closed_at, 0);
     EXPECT_LT(sent_at, closed_at);
-    EXPECT_TRUE(ended_with(actions));
+    const auto end = ended_with(actions);
+    ASSERT_TRUE(end);
+    EXPECT_TRUE(end->by_client);  // logged as a client terminate, not as an error
     EXPECT_TRUE(
         send_and_get(poll(R + 3), t0_ + 3s).is_terminate(Condition::item_not_found));  // #74
 }

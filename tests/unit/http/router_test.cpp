@@ -1,5 +1,7 @@
 #include "http/router.hpp"
 
+#include "http/coding.hpp"
+
 #include <gtest/gtest.h>
 
 namespace bosun::frontend {
@@ -82,6 +84,52 @@ TEST(Router, nonsense_service_status_becomes_500)
     EXPECT_EQ(
         router.bosh(request(http::verb::post, "/http-bind"), {1000, "text/xml", ""}).result_int(),
         500u);
+}
+
+// XEP-0124 §5 (checklist #4): a BOSH body is gzipped when the client accepts
+// it, with Content-Encoding; short bodies and other clients get it plain.
+// Vary names Accept-Encoding (and Origin, for CORS) either way.
+TEST(Router, bosh_body_is_compressed_when_accepted_4)
+{
+    const Router router("/http-bind", {"https://app.example"});
+    const std::string body
+        = "<body xmlns='http://jabber.org/protocol/httpbind'>" + std::string(400, ' ') + "</body>";
+    auto req = request(http::verb::post, "/http-bind", "https://app.example");
+    req.set(http::field::accept_encoding, "gzip, deflate");
+    const auto gz = router.bosh(req, {200, "text/xml; charset=utf-8", body});
+    EXPECT_EQ(header(gz, http::field::content_encoding), "gzip");
+    EXPECT_EQ(header(gz, http::field::vary), "Origin, Accept-Encoding");
+    const auto back = decompress(gz.body(), Coding::gzip, 4096);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(*back, body);
+
+    const auto plain
+        = router.bosh(request(http::verb::post, "/http-bind"), {200, "text/xml", body});
+    EXPECT_EQ(header(plain, http::field::content_encoding), "<absent>");
+    EXPECT_EQ(header(plain, http::field::vary), "Accept-Encoding");
+    EXPECT_EQ(plain.body(), body);
+
+    const auto small = router.bosh(req, {200, "text/xml", "<body/>"});
+    EXPECT_EQ(header(small, http::field::content_encoding), "<absent>");
+    EXPECT_EQ(small.body(), "<body/>");
+}
+
+// XEP-0124 §17.1 (checklist #100): an oversized body that starts like an
+// httpbind <body/> gets a BOSH answer; anything else the plain 413.
+TEST(OversizedStart, httpbind_body_start_tag_is_bosh_100)
+{
+    EXPECT_EQ(classify_oversized_start(
+                  "<body rid='1' sid='s' xmlns='http://jabber.org/protocol/httpbind'><message>"),
+        1);
+    EXPECT_EQ(classify_oversized_start(
+                  "<?xml version='1.0'?>\n<body xmlns=\"http://jabber.org/protocol/httpbind\">"),
+        1);
+    EXPECT_EQ(classify_oversized_start("  <body rid='1' xmlns='urn:other'>"), 0);
+    EXPECT_EQ(classify_oversized_start("<foo xmlns='http://jabber.org/protocol/httpbind'>"), 0);
+    EXPECT_EQ(classify_oversized_start("{\"json\": true}"), 0);
+    EXPECT_EQ(classify_oversized_start("<body rid='1' xmlns='http://jabber.org/prot"), -1);
+    EXPECT_EQ(classify_oversized_start("<bo"), -1);
+    EXPECT_EQ(classify_oversized_start(""), -1);
 }
 
 TEST(Router, origin_match_is_exact)
