@@ -60,6 +60,10 @@ struct BoshConfig {
     /// Read timeout of a reverse proxy in front of Bosun; 0: none. 'wait' is
     /// granted at most this minus 5 s, so the proxy never cuts a long-poll.
     Seconds front_proxy_timeout{0};
+    /// 'route' values (XEP-0124 §7.1, "xmpp:host:port") a client may use to
+    /// pick the upstream host. Empty: 'route' is ignored and every session
+    /// goes to its domain's [upstream], so Bosun is never an open relay.
+    std::vector<std::string> allowed_routes;
 };
 
 struct UpstreamConfig {

@@ -81,7 +81,7 @@ std::pair<Session, Actions> Session::create(std::string sid, Negotiated params, 
     // XEP-0206 §3, checklist #25–#27, #112: the stream header takes to, from,
     // xml:lang and version from the creation body.
     out.push_back(OpenUpstream{*body.to, body.from.value_or(""), body.lang.value_or(""),
-                               body.xmpp_version.value_or("1.0")});
+                               body.xmpp_version.value_or("1.0"), body.route.value_or("")});
     // XEP-0206 §4 (checklist #38): the creation request waits for the
     // features, up to the connect timeout, so the client gets them at once.
     s.held_.push_back({body.rid, request, now + std::min<Duration>(s.params_.wait, s.connect_timeout_)});

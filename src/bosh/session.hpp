@@ -33,6 +33,9 @@ struct Respond {
 /// Open the upstream XMPP stream (XEP-0206 §3).
 struct OpenUpstream {
     std::string to, from, lang, version;
+    /// The client's 'route' (§7.1), verbatim; the runtime uses it only if
+    /// the operator allow-listed it (checklist #20).
+    std::string route;
 };
 /// Send a new stream header on the same connection (XEP-0206 §5).
 struct RestartUpstream {

@@ -315,6 +315,8 @@ const Fields<BoshConfig>& bosh_fields()
             "times one request may be re-sent"),
         number("front_proxy_timeout", &BoshConfig::front_proxy_timeout, {0, 3600},
             "seconds, read timeout of a reverse proxy in front; 0 = none"),
+        texts("allowed_routes", &BoshConfig::allowed_routes, check_route,
+            "'route' values clients may use, \"xmpp:host:port\"; empty = route ignored"),
     };
     return fields;
 }

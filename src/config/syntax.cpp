@@ -234,6 +234,35 @@ Check check_host(std::string_view host)
     return fail("expected a numeric IP address or a DNS name");
 }
 
+Expected<Route, std::string> parse_route(std::string_view text)
+{
+    constexpr std::string_view scheme = "xmpp:";
+    if (!text.starts_with(scheme))
+        return unexpected(std::string("expected \"xmpp:host:port\""));
+    const auto rest = text.substr(scheme.size());
+    const auto colon = rest.rfind(':');
+    if (colon == std::string_view::npos || colon == 0)
+        return unexpected(std::string("expected \"xmpp:host:port\""));
+    std::string_view host = rest.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    if (!parse_ip(host) && !is_dns_name(host, true))
+        return unexpected(std::string("the host is not a numeric address or a DNS name"));
+    const auto port_text = rest.substr(colon + 1);
+    unsigned port = 0;
+    const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc {} || end != port_text.data() + port_text.size() || port == 0 || port > 65535)
+        return unexpected(std::string("the port is not a number in 1-65535"));
+    return Route {std::string(host), static_cast<std::uint16_t>(port)};
+}
+
+Check check_route(std::string_view text)
+{
+    if (auto r = parse_route(text); !r)
+        return fail(r.error());
+    return {};
+}
+
 Check check_ca_file(std::string_view path)
 {
     namespace fs = std::filesystem;

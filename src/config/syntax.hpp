@@ -33,6 +33,15 @@ Check check_domain(std::string_view domain);
 // name in any case.
 Check check_host(std::string_view host);
 
+// A BOSH 'route' (XEP-0124 §7.1) the operator allows: "xmpp:host:port",
+// host a DNS name or numeric address ([IPv6] in brackets), port 1-65535.
+struct Route {
+    std::string host;
+    std::uint16_t port = 0;
+};
+Expected<Route, std::string> parse_route(std::string_view text);
+Check check_route(std::string_view text);
+
 // A PEM file we can open; empty means "the system trust store".
 Check check_ca_file(std::string_view path);
 

@@ -1,8 +1,10 @@
 #include "runtime/session_driver.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "common/log.hpp"
+#include "config/syntax.hpp"
 #include "runtime/session_manager.hpp"
 #include "xmpp/bounce.hpp"
 #include "xmpp/stanza.hpp"
@@ -335,7 +337,7 @@ void SessionDriver::apply_one(bosh::Action& action, bosh::Actions& follow_up)
         it->second->response = std::move(*r);
         it->second->signal.cancel();
     } else if (auto* open = std::get_if<bosh::OpenUpstream>(&action)) {
-        open_upstream(open->to, {open->to, open->from, open->lang, open->version});
+        open_upstream(open->to, {open->to, open->from, open->lang, open->version}, open->route);
     } else if (auto* restart = std::get_if<bosh::RestartUpstream>(&action)) {
         if (upstream_)
             upstream_->restart({restart->to, restart->from, restart->lang, restart->version});
@@ -356,12 +358,27 @@ void SessionDriver::apply_one(bosh::Action& action, bosh::Actions& follow_up)
     }
 }
 
-void SessionDriver::open_upstream(const std::string& domain, xmpp::StreamOpen open)
+void SessionDriver::open_upstream(const std::string& domain, xmpp::StreamOpen open, const std::string& route)
 {
     const auto& up = manager_.config().upstreams.at(domain);
     xmpp::UpstreamTarget target;
     target.host = up.host;
     target.port = up.port;
+    if (!route.empty()) {
+        // Checklist #20: 'route' picks the host only if the operator
+        // allow-listed it; otherwise it is ignored (never an open relay).
+        // TLS policy, trust store and the certificate name stay the domain's.
+        const auto& allowed = manager_.config().bosh.allowed_routes;
+        if (std::find(allowed.begin(), allowed.end(), route) != allowed.end()) {
+            if (auto r = config::parse_route(route)) {
+                target.host = r->host;
+                target.port = r->port;
+                log::info("sid={} upstream by allowed route {}:{}", tag_, r->host, r->port);
+            }
+        } else {
+            log::debug("sid={} route ignored: not in bosh.allowed_routes", tag_);
+        }
+    }
     target.tls = up.tls;
     target.tls_server_name = up.tls_server_name.empty() ? up.domain : up.tls_server_name;
     target.connect_timeout = manager_.config().bosh.connect_timeout;

@@ -57,7 +57,7 @@ private:
     net::awaitable<BoshHttpResponse> wait_for(bosh::RequestId id, Waiter& waiter);
     void apply(bosh::Actions actions);
     void apply_one(bosh::Action& action, bosh::Actions& follow_up);
-    void open_upstream(const std::string& domain, xmpp::StreamOpen open);
+    void open_upstream(const std::string& domain, xmpp::StreamOpen open, const std::string& route = {});
     void on_login_element(const xmpp::Element& element);
     void run_login_steps(std::vector<xmpp::LoginStep> steps);
     void finish_login(Expected<Prebound, PrebindFailure> result);

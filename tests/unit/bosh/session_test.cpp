@@ -191,6 +191,19 @@ TEST_F(SessionTest, creation_without_xmpp_version_opens_a_1_0_stream_27)
     ASSERT_EQ(opens.size(), 1u);
     EXPECT_EQ(opens[0].version, "1.0");
     EXPECT_EQ(opens[0].from, "");
+    EXPECT_EQ(opens[0].route, "");
+}
+
+// §7.1 (checklist #20): the core passes 'route' on verbatim; the runtime
+// decides against the operator's allow-list.
+TEST_F(SessionTest, creation_passes_route_to_the_runtime_verbatim_20)
+{
+    const auto actions
+        = open("<body rid='1000' to='example.com' route='xmpp:backup.example.com:5222' " + k_modern + " " + k_ns + "/>",
+            t0_);
+    const auto opens = all<OpenUpstream>(actions);
+    ASSERT_EQ(opens.size(), 1u);
+    EXPECT_EQ(opens[0].route, "xmpp:backup.example.com:5222");
 }
 
 // XEP-0206 §4 (checklist #38): the creation request waits for the features.

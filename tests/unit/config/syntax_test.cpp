@@ -140,5 +140,22 @@ TEST(CaFileCheck, empty_path_means_the_system_store)
     EXPECT_TRUE(check_ca_file("").has_value());
 }
 
+// Checklist #20: the operator's route allow-list holds "xmpp:host:port".
+TEST(Route, xmpp_host_port_parses)
+{
+    expect_accepts(check_route, {"xmpp:chat.example.org:5222", "xmpp:127.0.0.1:5222", "xmpp:[::1]:5223"});
+    const auto r = parse_route("xmpp:[::1]:5223");
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->host, "::1");
+    EXPECT_EQ(r->port, 5223);
+}
+
+TEST(Route, other_schemes_missing_or_bad_ports_and_bad_hosts_are_rejected)
+{
+    expect_rejects(check_route, {"", "chat.example.org:5222", "http://chat.example.org:5222", "xmpp:chat.example.org",
+                                    "xmpp::5222", "xmpp:chat.example.org:0", "xmpp:chat.example.org:65536",
+                                    "xmpp:chat.example.org:52x", "xmpp:bad host:5222"});
+}
+
 } // namespace
 } // namespace bosun::config
