@@ -66,6 +66,12 @@ struct BoshConfig {
     std::vector<std::string> allowed_routes;
 };
 
+/// How Bosun logs a verified `assertion` in upstream (docs/prebind.md).
+enum class AssertionLogin {
+    none,    ///< the domain takes no assertions
+    ticket,  ///< a one-time HMAC ticket as the SASL PLAIN password (conf/prosody/mod_auth_bosun.lua)
+};
+
 struct UpstreamConfig {
     std::string domain;           ///< the XMPP domain clients put in 'to'
     std::string host = "127.0.0.1";
@@ -73,6 +79,31 @@ struct UpstreamConfig {
     TlsPolicy tls = TlsPolicy::required;
     std::string ca_file;          ///< PEM; empty: the system trust store
     std::string tls_server_name;  ///< certificate name to check; empty: domain
+    /// Upstream strategy for prebind `assertion` and POST /v1/tickets.
+    AssertionLogin prebind_login = AssertionLogin::none;
+    /// File with the secret (≥ 32 bytes) shared with the server's ticket
+    /// module; required when prebind_login = "ticket".
+    std::string ticket_secret_file;
+    Seconds ticket_lifetime{30};  ///< a minted ticket is valid this long
+};
+
+/// One key of an assertion issuer, [[prebind.issuers.keys]].
+struct AssertionKeyConfig {
+    std::string kid;              ///< the JWT header's kid
+    std::string alg;              ///< "HS256", "RS256", "ES256" or "EdDSA": the only one accepted
+    std::string secret_file;      ///< HS256: raw secret bytes (≥ 32)
+    std::string public_key_file;  ///< RS256/ES256/EdDSA: a PEM public key
+};
+
+/// A party that signs assertion JWTs (a web app), [[prebind.issuers]].
+struct AssertionIssuer {
+    std::string id;        ///< named by clients' assertion_issuers
+    std::string issuer;    ///< the JWT's iss
+    std::string audience = "bosun:prebind";  ///< must be in the JWT's aud
+    Seconds leeway{30};        ///< clock skew allowed on exp, nbf, iat
+    Seconds max_lifetime{120}; ///< exp - iat at most
+    std::size_t max_token_bytes = 8 * 1024;
+    std::vector<AssertionKeyConfig> keys;
 };
 
 /// One caller of the prebind API (a web-app back end), [[prebind.clients]].
@@ -85,6 +116,11 @@ struct PrebindClient {
     std::vector<std::string> allowed_methods{"password", "token"};
     unsigned rate_per_minute = 600;            ///< token bucket, burst = one minute's worth
     bool may_set_resource = false;             ///< may pick the bound resource
+    /// Ids of [[prebind.issuers]] whose assertions this client may present.
+    std::vector<std::string> assertion_issuers;
+    /// May ask POST /v1/tickets for a ticket by naming the JID alone (the
+    /// web app vouches for its user); otherwise an assertion is needed.
+    bool tickets_by_jid = false;
 };
 
 /// The prebind API listener (docs/prebind.md). Never the public BOSH port.
@@ -106,6 +142,8 @@ struct PrebindConfig {
     Seconds lockout_time{300};
     unsigned anonymous_per_ip_per_minute = 10;  ///< per end-user IP (client.ip)
     std::vector<PrebindClient> clients;
+    std::vector<AssertionIssuer> issuers;
+    std::size_t max_jti_entries = 100'000;  ///< assertion jti replay cache; full: refuse
 };
 
 struct Config {

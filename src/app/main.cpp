@@ -12,6 +12,7 @@
 #include "config/config.hpp"
 #include "http/server.hpp"
 #include "prebind/api.hpp"
+#include "prebind/assertion.hpp"
 #include "prebind/server.hpp"
 #include "runtime/session_manager.hpp"
 
@@ -112,6 +113,14 @@ int main(int argc, char** argv)
     if (print_config_errors(loaded, cli.config_path) != 0)
         return 1;
     if (cli.check_config) {
+        // Key and ticket secret files are read at start-up; check them too.
+        if (loaded.config.prebind.enabled) {
+            const auto problems = prebind::check_secret_files(loaded.config);
+            for (const auto& p : problems)
+                std::fprintf(stderr, "bosun: error: %s\n", p.c_str());
+            if (!problems.empty())
+                return 1;
+        }
         std::printf("%s: configuration OK\n", cli.config_path.c_str());
         return 0;
     }

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <optional>
 
@@ -146,7 +147,34 @@ Verdict prebind_unknown_domain(const Config& c)
     return std::nullopt;
 }
 
+Verdict prebind_unknown_issuer(const Config& c)
+{
+    for (const auto& client : c.prebind.clients)
+        for (const auto& id : client.assertion_issuers)
+            if (std::none_of(c.prebind.issuers.begin(), c.prebind.issuers.end(),
+                    [&](const AssertionIssuer& i) { return i.id == id; }))
+                return fmt::format("client \"{}\" names issuer \"{}\", which has no "
+                                   "[[prebind.issuers]] entry",
+                    client.id, id);
+    return std::nullopt;
+}
+
+Verdict prebind_assertion_without_issuer(const Config& c)
+{
+    for (const auto& client : c.prebind.clients) {
+        const auto& m = client.allowed_methods;
+        if (std::find(m.begin(), m.end(), "assertion") != m.end()
+            && client.assertion_issuers.empty())
+            return fmt::format("client \"{}\" allows method assertion but names no "
+                               "assertion_issuers: every assertion gets 403",
+                client.id);
+    }
+    return std::nullopt;
+}
+
 constexpr std::array prebind_rules {
+    Rule {"prebind.clients", "prebind", Severity::error, prebind_unknown_issuer},
+    Rule {"prebind.clients", "prebind", Severity::warning, prebind_assertion_without_issuer},
     Rule {"prebind.listen", "http.listen", Severity::error, prebind_on_bosh_port},
     Rule {"prebind.listen", "prebind.enabled", Severity::warning, prebind_listen_public},
     Rule {"prebind.clients", "prebind.enabled", Severity::warning, prebind_without_clients},
@@ -177,6 +205,12 @@ constexpr std::array upstream_rules {
             return fmt::format("\"optional\" falls back to clear text when {} offers no "
                                "STARTTLS, which an attacker can arrange: use \"required\"",
                 u.host);
+        }},
+    UpstreamRule {"ticket_secret_file", Severity::error,
+        [](const UpstreamConfig& u) -> Verdict {
+            if (u.prebind_login != AssertionLogin::ticket || !u.ticket_secret_file.empty())
+                return std::nullopt;
+            return "is required when prebind_login = \"ticket\"";
         }},
     UpstreamRule {"ca_file", Severity::warning,
         [](const UpstreamConfig& u) -> Verdict {

@@ -81,6 +81,12 @@ constexpr std::array<Choice<LogLevel>, 5> log_levels {{
     {"error", LogLevel::error},
 }};
 
+// "ejabberd_jwt" (mint an ejabberd auth_method: jwt token) is planned, not built.
+constexpr std::array<Choice<AssertionLogin>, 2> assertion_logins {{
+    {"none", AssertionLogin::none},
+    {"ticket", AssertionLogin::ticket},
+}};
+
 constexpr std::array<Choice<TlsPolicy>, 3> tls_policies {{
     {"required", TlsPolicy::required},
     {"optional", TlsPolicy::optional},
@@ -335,6 +341,12 @@ const Fields<UpstreamConfig>& upstream_fields()
         text("ca_file", &UpstreamConfig::ca_file, check_ca_file, "PEM file of trusted CAs"),
         text("tls_server_name", &UpstreamConfig::tls_server_name, check_server_name,
             "name the server certificate must carry"),
+        choice("prebind_login", &UpstreamConfig::prebind_login, assertion_logins,
+            "none|ticket: how assertions log in upstream"),
+        text("ticket_secret_file", &UpstreamConfig::ticket_secret_file, nullptr,
+            "file with the secret shared with the server's ticket module"),
+        number("ticket_lifetime", &UpstreamConfig::ticket_lifetime, {5, 300},
+            "seconds a one-time ticket is valid"),
     };
     return fields;
 }
@@ -427,6 +439,10 @@ const Fields<PrebindClient>& prebind_client_fields()
             "API requests per minute"),
         flag("may_set_resource", &PrebindClient::may_set_resource,
             "whether the client may choose the resource"),
+        texts("assertion_issuers", &PrebindClient::assertion_issuers, nullptr,
+            "ids of [[prebind.issuers]] whose assertions the client may present"),
+        flag("tickets_by_jid", &PrebindClient::tickets_by_jid,
+            "whether POST /v1/tickets may name the JID without an assertion"),
     };
     return fields;
 }
@@ -466,6 +482,107 @@ void read_prebind_clients(const Slot& s, PrebindConfig& prebind)
     prebind.clients = std::move(out);
 }
 
+Check check_alg(std::string_view name)
+{
+    for (const std::string_view known : {"HS256", "RS256", "ES256", "EdDSA"})
+        if (name == known)
+            return {};
+    return unexpected(fmt::format("\"{}\" is not one of: HS256, RS256, ES256, EdDSA", name));
+}
+
+Check check_nonempty(std::string_view text)
+{
+    if (text.empty())
+        return unexpected(std::string("must not be empty"));
+    return {};
+}
+
+const Fields<AssertionKeyConfig>& issuer_key_fields()
+{
+    static const Fields<AssertionKeyConfig> fields {
+        text("kid", &AssertionKeyConfig::kid, check_nonempty, "the JWT header's kid"),
+        text("alg", &AssertionKeyConfig::alg, check_alg, "the one algorithm this key accepts"),
+        text("secret_file", &AssertionKeyConfig::secret_file, nullptr,
+            "HS256: file with the raw secret (at least 32 bytes)"),
+        text("public_key_file", &AssertionKeyConfig::public_key_file, nullptr,
+            "RS256/ES256/EdDSA: PEM public key file"),
+    };
+    return fields;
+}
+
+void check_issuer_key(const Slot& s, const AssertionKeyConfig& key)
+{
+    if (key.kid.empty())
+        s.error("\"kid\" is required");
+    if (key.alg.empty())
+        s.error("\"alg\" is required");
+    const bool hs = key.alg == "HS256";
+    // RFC 8725 §3.1: the key's kind is fixed by config, so no HS/RS confusion.
+    if (hs && (key.secret_file.empty() || !key.public_key_file.empty()))
+        s.error("an HS256 key needs \"secret_file\" and no \"public_key_file\"");
+    if (!hs && !key.alg.empty() && (key.public_key_file.empty() || !key.secret_file.empty()))
+        s.error(fmt::format(
+            "an {} key needs \"public_key_file\" and no \"secret_file\"", key.alg));
+}
+
+void read_issuer_keys(const Slot& s, AssertionIssuer& issuer)
+{
+    const auto* array = s.node.as_array();
+    if (!array)
+        return s.wrong_type("an array of [[prebind.issuers.keys]] tables");
+    std::vector<AssertionKeyConfig> out;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+        const Slot item = s.element(i, *array->get(i));
+        AssertionKeyConfig key;
+        read_table(item, issuer_key_fields(), key);
+        if (item.node.is_table())
+            check_issuer_key(item, key);
+        for (const auto& other : out)
+            if (!key.kid.empty() && other.kid == key.kid)
+                item.error(fmt::format("kid \"{}\" is used twice", key.kid));
+        out.push_back(std::move(key));
+    }
+    issuer.keys = std::move(out);
+}
+
+const Fields<AssertionIssuer>& issuer_fields()
+{
+    static const Fields<AssertionIssuer> fields {
+        text("id", &AssertionIssuer::id, check_client_id, "named by clients' assertion_issuers"),
+        text("issuer", &AssertionIssuer::issuer, check_nonempty, "the JWT's iss"),
+        text("audience", &AssertionIssuer::audience, check_nonempty, "must be in the JWT's aud"),
+        number("leeway", &AssertionIssuer::leeway, {0, 300}, "seconds of clock skew allowed"),
+        number("max_lifetime", &AssertionIssuer::max_lifetime, {1, 3600},
+            "seconds, longest exp - iat accepted"),
+        number("max_token_bytes", &AssertionIssuer::max_token_bytes, {256, 64 * KiB},
+            "bytes of one assertion JWT"),
+        {"keys", read_issuer_keys, "one [[prebind.issuers.keys]] table per key"},
+    };
+    return fields;
+}
+
+void read_prebind_issuers(const Slot& s, PrebindConfig& prebind)
+{
+    const auto* array = s.node.as_array();
+    if (!array)
+        return s.wrong_type("an array of [[prebind.issuers]] tables");
+    std::vector<AssertionIssuer> out;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+        const Slot item = s.element(i, *array->get(i));
+        AssertionIssuer issuer;
+        read_table(item, issuer_fields(), issuer);
+        if (item.node.is_table() && (issuer.id.empty() || issuer.issuer.empty()))
+            item.error("\"id\" and \"issuer\" are required");
+        if (item.node.is_table() && issuer.keys.empty())
+            item.error("\"keys\" needs at least one key");
+        for (const auto& other : out)
+            if (!issuer.id.empty() && other.id == issuer.id)
+                item.error(fmt::format("id \"{}\" is used twice", issuer.id));
+        out.push_back(std::move(issuer));
+    }
+    prebind.issuers = std::move(out);
+}
+
 const Fields<PrebindConfig>& prebind_fields()
 {
     static const Fields<PrebindConfig> fields {
@@ -497,6 +614,9 @@ const Fields<PrebindConfig>& prebind_fields()
         number("anonymous_per_ip_per_minute", &PrebindConfig::anonymous_per_ip_per_minute,
             {1, 1'000'000}, "anonymous prebinds per end-user IP per minute"),
         {"clients", read_prebind_clients, "one [[prebind.clients]] table per caller"},
+        {"issuers", read_prebind_issuers, "one [[prebind.issuers]] table per assertion signer"},
+        number("max_jti_entries", &PrebindConfig::max_jti_entries, {100, 10'000'000},
+            "assertion ids remembered against replay"),
     };
     return fields;
 }
@@ -551,10 +671,15 @@ std::vector<std::string> key_paths()
     for (const auto& f : upstream_fields())
         paths.push_back(key_path("upstream.*", f.key));
     for (const auto& f : prebind_fields())
-        if (f.key != "clients")
+        if (f.key != "clients" && f.key != "issuers")
             paths.push_back(key_path("prebind", f.key));
     for (const auto& f : prebind_client_fields())
         paths.push_back(key_path("prebind.clients.*", f.key));
+    for (const auto& f : issuer_fields())
+        if (f.key != "keys")
+            paths.push_back(key_path("prebind.issuers.*", f.key));
+    for (const auto& f : issuer_key_fields())
+        paths.push_back(key_path("prebind.issuers.*.keys.*", f.key));
     return paths;
 }
 

@@ -1,6 +1,7 @@
 #include "prebind/api.hpp"
 
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <ctime>
 #include <exception>
 #include <optional>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -15,6 +17,7 @@
 #include "common/random.hpp"
 #include "prebind/api_key.hpp"
 #include "prebind/request.hpp"
+#include "prebind/ticket.hpp"
 
 namespace bosun::prebind {
 namespace {
@@ -79,7 +82,7 @@ constexpr std::array<FailureProblem, 7> failure_problems {{
     {PrebindFailure::draining, 503, "unavailable", "Bosun is shutting down", false},
 }};
 
-enum class RouteKind { none, prebind, session, user_sessions };
+enum class RouteKind { none, prebind, tickets, session, user_sessions };
 
 struct Route {
     RouteKind kind = RouteKind::none;
@@ -128,6 +131,8 @@ Route route(std::string_view target)
     const auto path = target.substr(0, target.find_first_of("?#"));
     if (path == "/v1/prebind")
         return {RouteKind::prebind, {}, "POST", "prebind"};
+    if (path == "/v1/tickets")
+        return {RouteKind::tickets, {}, "POST", "tickets"};
     constexpr std::string_view sessions = "/v1/sessions/";
     if (path.starts_with(sessions) && path.find('/', sessions.size()) == std::string_view::npos) {
         if (auto sid = decode_segment(path.substr(sessions.size())))
@@ -264,7 +269,22 @@ Api::Api(const Config& config, runtime::PrebindService& service, Clocks clocks)
     , service_(service)
     , clocks_(std::move(clocks))
     , lockout_(cfg_.failed_login_limit, cfg_.failed_login_window, cfg_.lockout_time)
+    , assertions_(cfg_)
 {
+    for (const auto& [domain, up] : config.upstreams) {
+        if (up.prebind_login != AssertionLogin::ticket)
+            continue;
+        auto secret = read_ticket_secret(up.ticket_secret_file);
+        if (!secret.error.empty())
+            throw std::runtime_error(fmt::format("upstream {}: {}", domain, secret.error));
+        tickets_.emplace(domain, TicketDomain {std::move(secret.bytes), up.ticket_lifetime});
+    }
+}
+
+Api::~Api()
+{
+    for (auto& [domain, t] : tickets_)
+        cleanse(t.secret);
 }
 
 net::awaitable<ApiResponse> Api::handle(ApiRequest request)
@@ -328,6 +348,10 @@ net::awaitable<ApiResponse> Api::dispatch(Call& call)
         auto res = co_await post_prebind(call);
         co_return res;
     }
+    if (r.kind == RouteKind::tickets) {
+        auto res = co_await post_tickets(call);
+        co_return res;
+    }
     if (r.kind == RouteKind::user_sessions)
         co_return delete_user_sessions(call, r.param);
     if (call.request.method == "GET")
@@ -346,7 +370,7 @@ std::optional<ApiResponse> Api::check_policy(const Call& call, const PrebindRequ
         return make_problem(403, "forbidden", "domain not allowed for this client", call.id);
     if (req.resource && !client.may_set_resource)
         return make_problem(403, "forbidden", "this client may not choose the resource", call.id);
-    if (req.method == Method::assertion || req.method == Method::resume)
+    if (req.method == Method::resume)
         return make_problem(501, "not_implemented",
             fmt::format("method {} is not implemented yet", to_wire(req.method)), call.id);
     return std::nullopt;
@@ -381,7 +405,9 @@ net::awaitable<ApiResponse> Api::post_prebind(Call& call)
     cleanse(call.request.body);
     if (!parsed)
         co_return make_problem(400, "invalid_request", parsed.error(), call.id);
-    const auto& req = *parsed;
+    auto& req = *parsed;
+    if (auto refused = resolve_assertion(call, req))
+        co_return std::move(*refused);
     if (auto refused = check_policy(call, req))
         co_return std::move(*refused);
     const std::string ip = req.client_ip.value_or(call.request.peer_ip);
@@ -391,13 +417,102 @@ net::awaitable<ApiResponse> Api::post_prebind(Call& call)
     login.domain = req.jid.domain;
     login.username = req.jid.local;
     login.secret = req.secret;  // a copy; req's is wiped when req goes
+    if (req.method == Method::assertion) {
+        // Strategy "ticket" (reference §6.4 C, checked offline by the
+        // server's module): a one-time secret bound to this JID.
+        std::int64_t exp = 0;
+        auto ticket = mint_ticket_for(req.jid, exp);
+        if (!ticket)
+            co_return make_problem(403, "forbidden",
+                "the domain has no upstream strategy for assertions (prebind_login)", call.id);
+        login.secret = std::move(*ticket);
+    }
     login.policy = req.method == Method::anonymous ? runtime::SaslPolicy::anonymous
-        : req.method == Method::token              ? runtime::SaslPolicy::plain_secret
-                                                   : runtime::SaslPolicy::password;
+        : req.method == Method::password           ? runtime::SaslPolicy::password
+                                                   : runtime::SaslPolicy::plain_secret;
     login.resource = req.resource.value_or("");
     login.client_ip = ip;
     auto res = co_await run_prebind(call, std::move(login), req.display_name);
     co_return res;
+}
+
+// `assertion`: verify the JWT (src/auth, docs/auth.md) before any upstream
+// connection, then take the user from its sub. nullopt: go ahead.
+std::optional<ApiResponse> Api::resolve_assertion(Call& call, PrebindRequest& req)
+{
+    if (req.method != Method::assertion)
+        return std::nullopt;
+    if (!contains(call.client->allowed_methods, "assertion"))
+        return make_problem(
+            403, "forbidden", "method assertion is not allowed for this client", call.id);
+    const auto now = std::chrono::floor<std::chrono::seconds>(clocks_.wall());
+    auto user = assertions_.verify(*call.client, req.secret, now);
+    cleanse(req.secret);
+    if (!user) {
+        log::info("prebind req={} client={} assertion refused: {}", call.id, call.client->id,
+            user.error().detail);
+        return make_problem(user.error().status, user.error().error, user.error().detail, call.id);
+    }
+    // §6.3: an assertion whose sub is not auth.jid is 403 forbidden.
+    auto named = req.jid;
+    for (auto& c : named.local)
+        c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    if (!req.jid.domain.empty() && named.text() != user->jid.text())
+        return make_problem(403, "forbidden", "the assertion's sub is not auth.jid", call.id);
+    req.jid = std::move(user->jid);
+    return std::nullopt;
+}
+
+// POST /v1/tickets (Converse credentials_url): {jid, password} where the
+// password is a one-time ticket for a normal BOSH SASL PLAIN login.
+net::awaitable<ApiResponse> Api::post_tickets(Call& call)
+{
+    const auto type = call.request.header("Content-Type");
+    if (!iequals(type.substr(0, type.find(';')), "application/json"))
+        co_return make_problem(415, "unsupported_media_type", "send application/json", call.id);
+    auto parsed = parse_ticket_request(call.request.body);
+    cleanse(call.request.body);
+    if (!parsed)
+        co_return make_problem(400, "invalid_request", parsed.error(), call.id);
+    PrebindRequest req;
+    req.method = Method::assertion;
+    if (parsed->jid) {
+        if (!call.client->tickets_by_jid)
+            co_return make_problem(403, "forbidden",
+                "this client must present an assertion (tickets_by_jid is off)", call.id);
+        req.jid = *parsed->jid;
+        for (auto& c : req.jid.local)
+            c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    } else {
+        req.secret = parsed->assertion;
+        cleanse(parsed->assertion);
+        if (auto refused = resolve_assertion(call, req))
+            co_return std::move(*refused);
+    }
+    if (!contains(call.client->allowed_domains, req.jid.domain))
+        co_return make_problem(403, "forbidden", "domain not allowed for this client", call.id);
+    std::int64_t exp = 0;
+    auto ticket = mint_ticket_for(req.jid, exp);
+    if (!ticket)
+        co_return make_problem(403, "forbidden",
+            "the domain has no upstream strategy for tickets (prebind_login)", call.id);
+    json::object body;
+    body["jid"] = req.jid.text();
+    body["password"] = *ticket;
+    body["expires_at"] = iso8601(std::chrono::system_clock::time_point(std::chrono::seconds(exp)));
+    cleanse(*ticket);
+    log::info("prebind req={} client={} ticket for {}", call.id, call.client->id, req.jid.text());
+    co_return json_response(201, body, call.id);
+}
+
+std::optional<std::string> Api::mint_ticket_for(const BareJid& jid, std::int64_t& exp) const
+{
+    const auto it = tickets_.find(jid.domain);
+    if (it == tickets_.end())
+        return std::nullopt;
+    const auto now = std::chrono::floor<std::chrono::seconds>(clocks_.wall());
+    exp = (now + it->second.lifetime).time_since_epoch().count();
+    return mint_ticket(it->second.secret, jid.local, jid.domain, exp);
 }
 
 net::awaitable<ApiResponse> Api::run_prebind(

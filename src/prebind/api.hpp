@@ -11,7 +11,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +22,7 @@
 
 #include "bosun/config.hpp"
 #include "common/asio.hpp"
+#include "prebind/assertion.hpp"
 #include "prebind/rate_limit.hpp"
 #include "prebind/request.hpp"
 #include "runtime/prebind_service.hpp"
@@ -68,8 +71,13 @@ struct Clocks {
 
 class Api {
 public:
-    // `service` must outlive the Api. The config is copied.
+    // `service` must outlive the Api. The config is copied. Assertion keys
+    // and ticket secrets are read here: throws std::runtime_error (naming
+    // the file, never its bytes) when one cannot be loaded.
     Api(const Config& config, runtime::PrebindService& service, Clocks clocks = {});
+    ~Api();
+    Api(const Api&) = delete;
+    Api& operator=(const Api&) = delete;
 
     net::awaitable<ApiResponse> handle(ApiRequest request);
 
@@ -84,6 +92,10 @@ private:
         const Call& call, const PrebindRequest& req, const std::string& ip);
     net::awaitable<ApiResponse> run_prebind(
         Call& call, runtime::PrebindLogin login, std::optional<std::string> display_name);
+    std::optional<ApiResponse> resolve_assertion(Call& call, PrebindRequest& req);
+    net::awaitable<ApiResponse> post_tickets(Call& call);
+    // A one-time ticket for jid, or nullopt when its domain has no ticket strategy.
+    std::optional<std::string> mint_ticket_for(const BareJid& jid, std::int64_t& exp) const;
     ApiResponse get_session(Call& call, const std::string& sid);
     ApiResponse delete_session(Call& call, const std::string& sid);
     ApiResponse delete_user_sessions(Call& call, const std::string& jid);
@@ -99,6 +111,12 @@ private:
     RateLimiter client_limits_;
     RateLimiter anonymous_limits_;
     LoginLockout lockout_;
+    AssertionVerifier assertions_;
+    struct TicketDomain {
+        std::string secret;
+        Seconds lifetime;
+    };
+    std::map<std::string, TicketDomain, std::less<>> tickets_;  // by domain
     std::size_t in_flight_ = 0;
 };
 

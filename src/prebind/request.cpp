@@ -258,14 +258,17 @@ Expected<void, std::string> read_auth(const json::object& auth, PrebindRequest& 
     auto jid = string_member(auth, "auth.", "jid");
     if (!jid)
         return fail(jid.error());
-    if (!*jid)
+    // assertion: the JWT's sub names the user; auth.jid, if sent, must match it.
+    if (!*jid && out.method != Method::assertion)
         return fail("\"auth.jid\" is required");
     const bool anonymous = out.method == Method::anonymous;
-    auto parsed = parse_bare_jid(**jid, anonymous);
-    if (!parsed)
-        return fail(anonymous ? "\"auth.jid\" must be a domain for method anonymous"
-                              : "\"auth.jid\" must be a bare JID \"local@domain\"");
-    out.jid = std::move(*parsed);
+    if (*jid) {
+        auto parsed = parse_bare_jid(**jid, anonymous);
+        if (!parsed)
+            return fail(anonymous ? "\"auth.jid\" must be a domain for method anonymous"
+                                  : "\"auth.jid\" must be a bare JID \"local@domain\"");
+        out.jid = std::move(*parsed);
+    }
     auto name = string_member(auth, "auth.", "display_name");
     if (!name)
         return fail(name.error());
@@ -352,6 +355,66 @@ Expected<PrebindRequest, std::string> parse_prebind_request(std::string_view bod
         const json::value doc = parser.release();
         PrebindRequest out;
         if (auto ok = read_root(doc, out); !ok)
+            result = fail(ok.error());
+        else
+            result = std::move(out);
+    }
+    return result;
+}
+
+TicketRequest::~TicketRequest()
+{
+    cleanse(assertion);
+}
+
+namespace {
+
+Expected<void, std::string> read_ticket_root(const json::value& doc, TicketRequest& out)
+{
+    if (!doc.is_object())
+        return fail("the body must be a JSON object");
+    const auto& root = doc.get_object();
+    if (const auto extra = unknown_member(root, {"assertion", "jid"}))
+        return fail(fmt::format("unknown member \"{}\"", *extra));
+    if (root.size() != 1)
+        return fail("send exactly one of \"assertion\" or \"jid\"");
+    auto assertion = string_member(root, "", "assertion");
+    auto jid = string_member(root, "", "jid");
+    if (!assertion)
+        return fail(assertion.error());
+    if (!jid)
+        return fail(jid.error());
+    if (*assertion) {
+        if ((*assertion)->empty())
+            return fail("\"assertion\" must not be empty");
+        out.assertion = **assertion;
+        cleanse(**assertion);
+        return {};
+    }
+    out.jid = parse_bare_jid(**jid, false);
+    if (!out.jid)
+        return fail("\"jid\" must be a bare JID \"local@domain\"");
+    return {};
+}
+
+}  // namespace
+
+Expected<TicketRequest, std::string> parse_ticket_request(std::string_view body)
+{
+    if (has_duplicate_keys(body))
+        return fail("a JSON member name is repeated");
+    CleansingResource memory;
+    Expected<TicketRequest, std::string> result = fail("malformed JSON");
+    {
+        json::parser parser(json::storage_ptr(&memory), strict_options());
+        parser.reset(json::storage_ptr(&memory));
+        error_code ec;
+        parser.write(body.data(), body.size(), ec);
+        if (ec)
+            return result;
+        const json::value doc = parser.release();
+        TicketRequest out;
+        if (auto ok = read_ticket_root(doc, out); !ok)
             result = fail(ok.error());
         else
             result = std::move(out);

@@ -45,4 +45,18 @@ struct PrebindRequest {
 // The error is a detail text for a 400 problem; it never quotes a value.
 [[nodiscard]] Expected<PrebindRequest, std::string> parse_prebind_request(std::string_view body);
 
+// The body of POST /v1/tickets: exactly one of {"assertion": "<JWT>"} or
+// {"jid": "local@domain"}.
+struct TicketRequest {
+    TicketRequest() = default;
+    TicketRequest(TicketRequest&&) = default;
+    TicketRequest& operator=(TicketRequest&&) = default;
+    ~TicketRequest();
+
+    std::optional<BareJid> jid;
+    std::string assertion;  // never logged; wiped on destruction
+};
+
+[[nodiscard]] Expected<TicketRequest, std::string> parse_ticket_request(std::string_view body);
+
 }  // namespace bosun::prebind

@@ -35,7 +35,7 @@ function renderConfig(o) {
         `run_as_root = true`,
         `pidfile = ${lua(path.join(o.dir, 'prosody.pid'))}`,
         `data_path = ${lua(path.join(o.dir, 'data'))}`,
-        `plugin_paths = { ${lua(o.pluginDir)} }`,
+        `plugin_paths = { ${[o.pluginDir, ...o.extraPluginDirs].map(lua).join('; ')} }`,
         `log = { { levels = { min = ${lua(o.logLevel)} }, to = "file", filename = ${lua(o.logFile)} } }`,
         `admins = { }`,
         `modules_enabled = { ${modules.map(lua).join('; ')} }`,
@@ -82,6 +82,7 @@ function renderConfig(o) {
  * @param {string} [opts.authentication='internal_hashed']
  * @param {string[]} [opts.extraModules] [opts.extraConfig] appended to the global section
  * @param {string} [opts.extraHosts] appended after the main VirtualHost (more VirtualHost blocks)
+ * @param {string[]} [opts.extraPluginDirs] more plugin_paths after pluginDir (e.g. conf/prosody)
  * @param {string} [opts.logLevel='debug']
  * @param {number} [opts.startTimeoutMs=15000]
  */
@@ -98,6 +99,7 @@ export async function startProsody(opts = {}) {
         logLevel: 'debug',
         boshInactivity: 60,
         pluginDir: '/usr/lib/prosody/modules',
+        extraPluginDirs: [],
         startTimeoutMs: 15_000,
         ...opts,
     };

@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "config/config.hpp"
 #include "prebind/api_key.hpp"
@@ -172,6 +175,132 @@ TEST(PrebindConfig, out_of_range_values_are_errors)
     EXPECT_TRUE(mentions(r.errors, "prebind.max_in_flight: 0 is out of range"));
     EXPECT_TRUE(mentions(r.errors, "prebind.attach_timeout: 9999 is out of range"));
     EXPECT_TRUE(mentions(r.errors, "prebind.enabled: expected a boolean"));
+}
+
+// ---- assertion issuers and the ticket strategy (docs/configuration.md) ----
+
+TEST(PrebindConfig, reads_issuers_keys_and_the_ticket_strategy)
+{
+    const auto r = load(fmt::format(R"(prebind_login = "ticket"
+ticket_secret_file = "/etc/bosun/t.secret"
+ticket_lifetime = 20
+[prebind]
+max_jti_entries = 500
+[[prebind.clients]]
+id = "app"
+key_hashes = ["{}"]
+allowed_domains = ["example.org"]
+allowed_methods = ["assertion"]
+assertion_issuers = ["sso"]
+tickets_by_jid = true
+[[prebind.issuers]]
+id = "sso"
+issuer = "https://app.example"
+audience = "xmpp"
+leeway = 5
+max_lifetime = 60
+max_token_bytes = 4096
+[[prebind.issuers.keys]]
+kid = "h1"
+alg = "HS256"
+secret_file = "/etc/bosun/h1"
+[[prebind.issuers.keys]]
+kid = "e1"
+alg = "EdDSA"
+public_key_file = "/etc/bosun/e1.pem"
+)",
+        hash_a));
+    ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0]);
+    EXPECT_TRUE(r.warnings.empty()) << r.warnings[0];
+    const auto& up = r.config.upstreams.at("example.org");
+    EXPECT_EQ(up.prebind_login, AssertionLogin::ticket);
+    EXPECT_EQ(up.ticket_secret_file, "/etc/bosun/t.secret");
+    EXPECT_EQ(up.ticket_lifetime, Seconds(20));
+    const auto& p = r.config.prebind;
+    EXPECT_EQ(p.max_jti_entries, 500u);
+    ASSERT_EQ(p.clients.size(), 1u);
+    EXPECT_EQ(p.clients[0].assertion_issuers, std::vector<std::string> {"sso"});
+    EXPECT_TRUE(p.clients[0].tickets_by_jid);
+    ASSERT_EQ(p.issuers.size(), 1u);
+    const auto& i = p.issuers[0];
+    EXPECT_EQ(i.id, "sso");
+    EXPECT_EQ(i.issuer, "https://app.example");
+    EXPECT_EQ(i.audience, "xmpp");
+    EXPECT_EQ(i.leeway, Seconds(5));
+    EXPECT_EQ(i.max_lifetime, Seconds(60));
+    EXPECT_EQ(i.max_token_bytes, 4096u);
+    ASSERT_EQ(i.keys.size(), 2u);
+    EXPECT_EQ(i.keys[0].kid, "h1");
+    EXPECT_EQ(i.keys[0].secret_file, "/etc/bosun/h1");
+    EXPECT_EQ(i.keys[1].alg, "EdDSA");
+    EXPECT_EQ(i.keys[1].public_key_file, "/etc/bosun/e1.pem");
+}
+
+TEST(PrebindConfig, defaults_take_no_assertions)
+{
+    const auto r = load("");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.config.upstreams.at("example.org").prebind_login, AssertionLogin::none);
+    EXPECT_EQ(r.config.upstreams.at("example.org").ticket_lifetime, Seconds(30));
+    EXPECT_TRUE(r.config.prebind.issuers.empty());
+}
+
+TEST(PrebindConfig, key_kind_must_match_alg_no_hs_rs_confusion_by_config)
+{
+    const auto r = load(R"(
+[[prebind.issuers]]
+id = "sso"
+issuer = "i"
+[[prebind.issuers.keys]]
+kid = "a"
+alg = "HS256"
+public_key_file = "/k.pem"
+[[prebind.issuers.keys]]
+kid = "b"
+alg = "RS256"
+secret_file = "/k"
+[[prebind.issuers.keys]]
+kid = "c"
+alg = "none"
+[[prebind.issuers.keys]]
+kid = "a"
+alg = "ES256"
+public_key_file = "/k.pem"
+)");
+    EXPECT_FALSE(r.ok());
+    EXPECT_TRUE(mentions(r.errors, "prebind.issuers[0].keys[0]: an HS256 key needs"));
+    EXPECT_TRUE(mentions(r.errors, "prebind.issuers[0].keys[1]: an RS256 key needs"));
+    EXPECT_TRUE(mentions(r.errors, "\"none\" is not one of"));
+    EXPECT_TRUE(mentions(r.errors, "kid \"a\" is used twice"));
+}
+
+TEST(PrebindConfig, issuer_needs_id_issuer_and_keys)
+{
+    const auto r = load("[[prebind.issuers]]\naudience = \"x\"\n");
+    EXPECT_TRUE(mentions(r.errors, "\"id\" and \"issuer\" are required"));
+    EXPECT_TRUE(mentions(r.errors, "\"keys\" needs at least one key"));
+}
+
+TEST(PrebindConfig, ticket_needs_a_secret_file_and_unknown_strategy_is_an_error)
+{
+    auto r = load("prebind_login = \"ticket\"\n");
+    EXPECT_TRUE(mentions(r.errors, "ticket_secret_file: is required"));
+    r = load("prebind_login = \"ejabberd_jwt\"\n");
+    EXPECT_TRUE(mentions(r.errors, "\"ejabberd_jwt\" is not one of: none, ticket"));
+}
+
+TEST(PrebindConfig, client_naming_an_unknown_issuer_is_an_error_and_assertion_without_one_warns)
+{
+    auto r
+        = load(fmt::format("[[prebind.clients]]\nid = \"app\"\nkey_hashes = [\"{}\"]\n"
+                           "allowed_domains = [\"example.org\"]\nassertion_issuers = [\"nope\"]\n",
+            hash_a));
+    EXPECT_TRUE(mentions(r.errors, "names issuer \"nope\""));
+    r = load(fmt::format("[[prebind.clients]]\nid = \"app\"\nkey_hashes = [\"{}\"]\n"
+                         "allowed_domains = [\"example.org\"]\nallowed_methods = [\"assertion\"]\n",
+        hash_a));
+    EXPECT_TRUE(r.ok());
+    EXPECT_TRUE(mentions(r.warnings, "allows method assertion but names no assertion_issuers"));
 }
 
 }  // namespace
