@@ -118,6 +118,29 @@ export function connect(url, jid, password, { timeoutMs = 15_000, wait = 60, hol
     });
 }
 
+/**
+ * Continues a prebound session as a browser does with the prebind API's
+ * {jid, sid, rid}: Strophe's attach(). Resolves the connection on ATTACHED;
+ * rejects on CONNFAIL/ERROR or after timeoutMs.
+ */
+export function attach(url, { jid, sid, rid }, { timeoutMs = 10_000 } = {}) {
+    const conn = new Strophe.Connection(url);
+    conn.statusLog = [];
+    return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ATTACHED (${conn.statusLog})`)), timeoutMs);
+        conn.attach(jid, sid, rid, (status, condition) => {
+            conn.statusLog.push(condition ? `${statusName(status)}(${condition})` : statusName(status));
+            if (status === Strophe.Status.ATTACHED) {
+                clearTimeout(timer);
+                resolve(conn);
+            } else if (status === Strophe.Status.CONNFAIL || status === Strophe.Status.ERROR) {
+                clearTimeout(timer);
+                reject(new Error(conn.statusLog.join(', ')));
+            }
+        });
+    });
+}
+
 /** Resolves the first incoming stanza (<message/> by default) that satisfies predicate. */
 export function waitForMessage(conn, predicate = () => true, timeoutMs = 10_000, { name = 'message' } = {}) {
     return new Promise((resolve, reject) => {

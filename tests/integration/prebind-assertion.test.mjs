@@ -14,7 +14,7 @@ import { REPO_ROOT, startBosun } from '../harness/bosun.mjs';
 import { makeTempDir, removeTempDir } from '../harness/proc.mjs';
 import { DEFAULT_USERS, startProsody } from '../harness/prosody.mjs';
 import { withLogs } from '../harness/stack.mjs';
-import { $msg, Strophe, connect, disconnect, forceClose, statusName, waitForMessage } from '../harness/strophe.mjs';
+import { $msg, Strophe, attach, connect, disconnect, forceClose, statusName, waitForMessage } from '../harness/strophe.mjs';
 
 const KEY = `bsk_webapp_${crypto.randomBytes(32).toString('base64url')}`;
 const sha256 = (s) => crypto.createHash('sha256').update(s).digest('hex');
@@ -148,23 +148,6 @@ async function call(method, p, body) {
 
 const prebindAssertion = (assertion) => call('POST', '/v1/prebind', { auth: { method: 'assertion', assertion } });
 
-function attach({ jid, sid, rid }) {
-    const conn = new Strophe.Connection(stack.url);
-    conn.statusLog = [];
-    return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ATTACHED (${conn.statusLog})`)), 10_000);
-        conn.attach(jid, sid, rid, (status, condition) => {
-            conn.statusLog.push(condition ? `${statusName(status)}(${condition})` : statusName(status));
-            if (status === Strophe.Status.ATTACHED) {
-                clearTimeout(timer);
-                resolve(conn);
-            } else if (status === Strophe.Status.CONNFAIL || status === Strophe.Status.ERROR) {
-                clearTimeout(timer);
-                reject(new Error(conn.statusLog.join(', ')));
-            }
-        });
-    });
-}
 
 /**
  * Strophe connect() that resolves { conn, status } instead of rejecting; a
@@ -199,7 +182,7 @@ describe('assertion prebind (ticket strategy, mod_auth_bosun)', () => {
         assert.ok(!stack.bosun.logs().includes(token), 'JWT in the log');
         assert.ok(!stack.bosun.logs().includes('bt1.'), 'ticket in the log');
 
-        const alice = await attach(r.json);
+        const alice = await attach(stack.url, r.json);
         const bob = await connect(stack.url, `${BOB.user}@localhost/sender`, BOB.password);
         try {
             bob.send($msg({ to: r.json.jid, type: 'chat' }).c('body').t('hello ticket user'));
@@ -214,7 +197,7 @@ describe('assertion prebind (ticket strategy, mod_auth_bosun)', () => {
     test('an ES256 assertion works too', logged(async () => {
         const r = await prebindAssertion(signJwt({ sub: `carol@${TICKETS}` }, { alg: 'ES256' }));
         assert.equal(r.status, 201, r.text);
-        const conn = await attach(r.json);
+        const conn = await attach(stack.url, r.json);
         await disconnect(conn);
     }));
 

@@ -11,7 +11,7 @@ import { freePort, sleep } from '../harness/ports.mjs';
 import { startBosun } from '../harness/bosun.mjs';
 import { DEFAULT_USERS, startProsody } from '../harness/prosody.mjs';
 import { withLogs } from '../harness/stack.mjs';
-import { $msg, Strophe, connect, disconnect, statusName, waitForMessage } from '../harness/strophe.mjs';
+import { $msg, attach, connect, disconnect, waitForMessage } from '../harness/strophe.mjs';
 
 const KEY = `bsk_webapp_${crypto.randomBytes(32).toString('base64url')}`;
 const OTHER_KEY = `bsk_other_${crypto.randomBytes(32).toString('base64url')}`;
@@ -112,24 +112,6 @@ const prebindPassword = (user = ALICE, extra = {}) =>
         body: { auth: { method: 'password', jid: `${user.user}@localhost`, password: user.password }, ...extra },
     });
 
-/** Strophe attach() as a browser does with the API's {jid, sid, rid}. */
-function attach({ jid, sid, rid }) {
-    const conn = new Strophe.Connection(stack.url);
-    conn.statusLog = [];
-    return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ATTACHED (${conn.statusLog})`)), 10_000);
-        conn.attach(jid, sid, rid, (status, condition) => {
-            conn.statusLog.push(condition ? `${statusName(status)}(${condition})` : statusName(status));
-            if (status === Strophe.Status.ATTACHED) {
-                clearTimeout(timer);
-                resolve(conn);
-            } else if (status === Strophe.Status.CONNFAIL || status === Strophe.Status.ERROR) {
-                clearTimeout(timer);
-                reject(new Error(conn.statusLog.join(', ')));
-            }
-        });
-    });
-}
 
 /** bob logs in over BOSH (through Bosun) and sends `text` to `to`. */
 async function sendFromBob(to, text) {
@@ -159,7 +141,7 @@ describe('password', () => {
         // P2: a message sent before the browser attaches waits for it.
         const bob = await sendFromBob(jid, 'before attach');
         await sleep(300);
-        const alice = await attach(r.json);
+        const alice = await attach(stack.url, r.json);
         try {
             const early = await waitForMessage(alice, (m) => m.textContent.includes('before attach'));
             assert.equal(early.getAttribute('to'), jid);
@@ -243,7 +225,7 @@ describe('token', () => {
         assert.equal(r.status, 201, r.text);
         assert.match(r.json.jid, /^bob@localhost\//);
         assert.match(stack.bosun.logs(), /prebound with PLAIN/);
-        const conn = await attach(r.json);
+        const conn = await attach(stack.url, r.json);
         await disconnect(conn);
     }));
 
@@ -266,7 +248,7 @@ describe('anonymous', () => {
         assert.match(r.json.jid, new RegExp(`^[^@/]+@${ANON.replace('.', '\\.')}/`));
         assert.equal(r.json.display_name, 'Guest Ann');
         assert.match(stack.bosun.logs(), /prebound with ANONYMOUS/);
-        const conn = await attach(r.json);
+        const conn = await attach(stack.url, r.json);
         await disconnect(conn);
     }));
 });
