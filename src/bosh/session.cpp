@@ -145,14 +145,14 @@ Actions Session::on_request(RequestId request, BodyRequest body, TimePoint now)
     return out;
 }
 
-Actions Session::on_bad_request(RequestId request, TimePoint now)
+Actions Session::on_bad_request(RequestId request, TimePoint now, Condition why)
 {
     Actions out;
     if (ended_) {
         respond_error(request, Condition::item_not_found, out);
         return out;
     }
-    terminate(Condition::bad_request, request, {}, now, out);
+    terminate(why, request, {}, now, out);
     return out;
 }
 

@@ -142,7 +142,7 @@ public:
     Actions on_request(RequestId request, BodyRequest body, TimePoint now);
     /// A request naming this session whose body could not be parsed: the
     /// session ends with bad-request (§17.2, checklist #87).
-    Actions on_bad_request(RequestId request, TimePoint now);
+    Actions on_bad_request(RequestId request, TimePoint now, Condition why = Condition::bad_request);
     Actions on_upstream(std::vector<UpstreamElement> elements, TimePoint now);
     Actions on_upstream_closed(Condition why, TimePoint now);
     Actions on_tick(TimePoint now);

@@ -423,9 +423,9 @@ net::awaitable<void> Connection::fail(error_code ec)
 
 // XEP-0124 §17.1 (checklist #100): a BOSH request over max_body_bytes gets
 // HTTP 200 + policy-violation (§17.2), not a 413 a BOSH client may not
-// understand. Only the start of the body is read; the connection closes
-// after the answer. (The session itself then ends by inactivity: the
-// runtime never sees the request.)
+// understand. Only the start of the body is read and handed to the
+// runtime, which ends the session it names; the connection closes after
+// the answer.
 net::awaitable<bool> Connection::answer_oversized_bosh()
 {
     if (!parser_)
@@ -455,8 +455,12 @@ net::awaitable<bool> Connection::answer_oversized_bosh()
         co_return false;
     log::info("http {}: BOSH request body over {} bytes: policy-violation", peer_.to_string(),
         state_->cfg.max_body_bytes);
-    runtime::BoshHttpResponse out;
-    out.body = std::string(oversized_bosh_body);
+    // The runtime ends the session the body names and answers for it.
+    runtime::BoshHttpRequest bosh;
+    bosh.body = std::string(prefix());
+    bosh.client_ip = resolve_client_ip(peer_, forwarded_for(req), state_->trusted);
+    bosh.over_limit = true;
+    auto out = co_await ask_service(std::move(bosh));
     auto res = state_->router.bosh(req, std::move(out));
     finalize(res, req.version(), false, false);
     co_await write(std::move(res));

@@ -294,7 +294,7 @@ BoshHttpResponse SessionDriver::reject(bosun::Condition why)
     const bosh::RequestId id = manager_.next_request_id();
     Waiter waiter(manager_.executor());
     waiters_[id] = &waiter;
-    apply(session_->on_bad_request(id, Clock::now()));
+    apply(session_->on_bad_request(id, Clock::now(), why));
     waiters_.erase(id);
     return to_http(waiter.response.value_or(bosh::Respond{id, 200, bosh::terminate_body(why)}));
 }

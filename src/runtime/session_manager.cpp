@@ -98,6 +98,20 @@ BoshHttpResponse SessionManager::error_response(bosun::Condition why, bool legac
 
 net::awaitable<BoshHttpResponse> SessionManager::handle(BoshHttpRequest request)
 {
+    if (request.over_limit) {
+        // §17.2 (checklist #100): a body over the limit ends the session it
+        // names, if its start tag still tells which one.
+        auto start = bosh::parse_body(request.body);
+        const std::optional<std::string> sid = start ? start.value().sid : start.error().sid;
+        log::info("request from {} over the body limit: policy-violation", request.client_ip);
+        if (sid) {
+            if (auto it = sessions_.find(*sid); it != sessions_.end()) {
+                auto driver = it->second;
+                co_return driver->reject(Condition::policy_violation);
+            }
+        }
+        co_return error_response(Condition::policy_violation, false);
+    }
     auto parsed = bosh::parse_body(request.body);
     if (!parsed) {
         const auto& failure = parsed.error();

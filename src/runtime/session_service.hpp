@@ -14,6 +14,9 @@ struct BoshHttpRequest {
     std::string body;        ///< the POST body (already decoded if it was compressed)
     std::string client_ip;   ///< peer address, or X-Forwarded-For from a trusted proxy
     bool secure = false;     ///< arrived over TLS (XEP-0124 §19.1)
+    /// The body was over the HTTP layer's max_body_bytes: `body` holds only
+    /// its start. The named session ends with policy-violation (checklist #100).
+    bool over_limit = false;
 };
 
 struct BoshHttpResponse {

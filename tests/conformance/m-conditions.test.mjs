@@ -249,6 +249,11 @@ item(100, { level: 'S', section: 'XEP-0124 §17.1', title: 'no HTTP error codes 
     // the stack's bosun has max_body_bytes = 64 KiB; another CM's limit may be higher
     if (ctx.isBosun || isTerminate(c)) assertTerm(c, 'policy-violation');
     else assert.equal(c.status, 200, `a ${MAX_BODY}-byte body → ${describeResponse(c)}`);
+    if (ctx.isBosun) {
+        // the policy-violation ended the session it named at once
+        const after = await ctx.post(poll(big.sid, big.next + 1));
+        assertTerm(after, 'item-not-found');
+    }
 });
 
 item(101, { level: 'O', section: 'XEP-0124 §17.3', title: "a recoverable type='error' does not end the session", timeout: 20_000 }, async (ctx) => {

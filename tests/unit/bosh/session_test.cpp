@@ -796,6 +796,20 @@ TEST_F(SessionTest, terminate_forwards_its_payloads_and_ends_the_session_73_74)
         send_and_get(poll(R + 3), t0_ + 3s).is_terminate(Condition::item_not_found));  // #74
 }
 
+// Checklist #100: a body over the size limit that names this session ends
+// it with policy-violation; held requests are told other-request.
+TEST_F(SessionTest, over_limit_request_ends_the_session_with_policy_violation_100)
+{
+    establish();
+    const RequestId held = new_id();
+    send(held, poll(R + 1), t0_ + 1s);
+    const RequestId big = new_id();
+    const auto actions = check_responses(s().on_bad_request(big, t0_ + 2s, Condition::policy_violation));
+    EXPECT_TRUE(reply_to(actions, big).is_terminate(Condition::policy_violation));
+    EXPECT_TRUE(reply_to(actions, held).is_terminate(Condition::other_request));
+    EXPECT_TRUE(ended_with(actions));
+}
+
 TEST_F(SessionTest, terminate_as_the_only_open_request_gets_type_terminate_73)
 {
     establish();

@@ -45,6 +45,11 @@ public:
         if (request.body == "throw")
             throw std::runtime_error("fake service failure");
         runtime::BoshHttpResponse out;
+        if (request.over_limit) {
+            // Only the start of the body comes through (checklist #100).
+            out.body = "over_limit|" + request.body.substr(0, 80);
+            co_return out;
+        }
         if (request.body.starts_with("status:"))
             out.status = static_cast<unsigned>(std::stoi(request.body.substr(7)));
         out.body = request.client_ip + "|" + request.body;
@@ -403,6 +408,22 @@ TEST_F(HttpServerTest, oversized_body_gets_413_and_close)
     const auto res = client.read_response();
     expect_problem(res, 413);
     EXPECT_EQ(res->header("connection"), "close");
+    EXPECT_TRUE(client.closed_by_server());
+}
+
+// Checklist #100: a BOSH body over the limit goes to the service marked
+// over_limit, with its start (the sid), and the service's BOSH answer is
+// returned with 200; the connection then closes.
+TEST_F(HttpServerTest, oversized_bosh_body_goes_to_the_service_as_over_limit_100)
+{
+    start();
+    RawClient client(endpoint_);
+    const std::string start_tag = "<body rid='7' sid='S1' xmlns='http://jabber.org/protocol/httpbind'>";
+    client.send(post(start_tag + std::string(2000, 'x') + "</body>"));
+    const auto res = client.read_response();
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200u);
+    EXPECT_TRUE(res->body.starts_with("over_limit|" + start_tag)) << res->body;
     EXPECT_TRUE(client.closed_by_server());
 }
 
