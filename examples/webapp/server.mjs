@@ -52,6 +52,34 @@ export function loadApiKey({ key, keyFile }) {
 }
 
 /**
+ * The X-Bosun-* headers of a signed request (docs/prebind.md, Request signing):
+ * HMAC-SHA256 over METHOD, the request target, a Unix timestamp, a fresh
+ * 128-bit nonce and the body's SHA-256. `signing` is { keyId, secret }.
+ */
+export function signRequest(signing, method, url, body) {
+    const { pathname, search } = new URL(url);
+    const ts = String(Math.floor(Date.now() / 1000));
+    const nonce = crypto.randomBytes(16).toString('hex');
+    const bodyHash = crypto.createHash('sha256').update(body).digest('hex');
+    const mac = crypto.createHmac('sha256', signing.secret)
+        .update(`${method}\n${pathname}${search}\n${ts}\n${nonce}\n${bodyHash}`).digest('hex');
+    return {
+        'x-bosun-key-id': signing.keyId,
+        'x-bosun-timestamp': ts,
+        'x-bosun-nonce': nonce,
+        'x-bosun-signature': `v1=${mac}`,
+    };
+}
+
+/** { keyId, secret } from BOSUN_SIGNING_KEY_ID and BOSUN_SIGNING_SECRET_FILE, or undefined. */
+export function loadSigning({ keyId, secretFile }) {
+    if (!keyId && !secretFile) return undefined;
+    if (!keyId || !secretFile) throw new Error('BOSUN_SIGNING_KEY_ID and BOSUN_SIGNING_SECRET_FILE go together');
+    const secret = fs.readFileSync(secretFile).toString('utf8').replace(/[\r\n]+$/, '');
+    return { keyId, secret };
+}
+
+/**
  * Users file (JSON): { "users": { "<web login>": { "password": "<web password>",
  *   "xmpp": { "jid": "alice@localhost", "password": "<XMPP password>" } } } }
  */
@@ -250,13 +278,15 @@ export async function startWebApp(opts) {
 
     /** Calls Bosun's API; resolves { status, json }. */
     async function bosun(method, apiPath, body) {
+        const payload = body ? JSON.stringify(body) : '';
         const res = await fetch(apiBase + apiPath, {
             method,
             headers: {
                 authorization: `Bearer ${o.apiKey}`,
                 ...(body ? { 'content-type': 'application/json' } : {}),
+                ...(o.signing ? signRequest(o.signing, method, apiBase + apiPath, payload) : {}),
             },
-            body: body ? JSON.stringify(body) : undefined,
+            body: body ? payload : undefined,
             signal: AbortSignal.timeout(BOSUN_TIMEOUT_MS),
         });
         const text = await res.text();
@@ -435,6 +465,7 @@ async function main() {
         users: loadUsers(env.WEBAPP_USERS_FILE ?? path.join(HERE, 'users.example.json')),
         apiUrl: env.BOSUN_API_URL ?? 'http://127.0.0.1:5281',
         apiKey: loadApiKey({ key: env.BOSUN_API_KEY, keyFile: env.BOSUN_API_KEY_FILE }),
+        signing: loadSigning({ keyId: env.BOSUN_SIGNING_KEY_ID, secretFile: env.BOSUN_SIGNING_SECRET_FILE }),
         boshProxy: env.BOSH_PROXY_URL || undefined,
         distDir: env.CONVERSE_DIST,
         secureCookies: env.COOKIE_SECURE === '1',

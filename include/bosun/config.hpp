@@ -70,6 +70,7 @@ struct BoshConfig {
 enum class AssertionLogin {
     none,    ///< the domain takes no assertions
     ticket,  ///< a one-time HMAC ticket as the SASL PLAIN password (conf/prosody/mod_auth_bosun.lua)
+    ejabberd_jwt,  ///< a short-lived JWT for ejabberd's auth_method: jwt as the PLAIN password
 };
 
 struct UpstreamConfig {
@@ -85,6 +86,14 @@ struct UpstreamConfig {
     /// module; required when prebind_login = "ticket".
     std::string ticket_secret_file;
     Seconds ticket_lifetime{30};  ///< a minted ticket is valid this long
+    /// prebind_login = "ejabberd_jwt": the key ejabberd's jwt_key checks, as
+    /// the same {"kty":"oct"} JWK file (HS256) or a PEM private key (ES256,
+    /// RS256, EdDSA) whose public half is ejabberd's JWK.
+    std::string ejabberd_jwt_key_file;
+    std::string ejabberd_jwt_jid_field = "jid";  ///< ejabberd's jwt_jid_field
+    /// exp of a minted JWT; ejabberd checks it without leeway and does not
+    /// make the token one-time, so keep it short.
+    Seconds ejabberd_jwt_lifetime{60};
 };
 
 /// One key of an assertion issuer, [[prebind.issuers.keys]].
@@ -106,6 +115,12 @@ struct AssertionIssuer {
     std::vector<AssertionKeyConfig> keys;
 };
 
+/// A request-signing key of a client, [[prebind.clients.signing_keys]].
+struct SigningKeyConfig {
+    std::string id;           ///< sent as X-Bosun-Key-Id
+    std::string secret_file;  ///< raw secret bytes (≥ 32), trailing newline ignored
+};
+
 /// One caller of the prebind API (a web-app back end), [[prebind.clients]].
 struct PrebindClient {
     std::string id;                            ///< the <id> in "bsk_<id>_<secret>"
@@ -121,6 +136,14 @@ struct PrebindClient {
     /// May ask POST /v1/tickets for a ticket by naming the JID alone (the
     /// web app vouches for its user); otherwise an assertion is needed.
     bool tickets_by_jid = false;
+    /// Every request must carry a valid HMAC signature (X-Bosun-Signature,
+    /// docs/prebind.md "Request signing") by one of signing_keys.
+    bool require_signature = false;
+    std::vector<SigningKeyConfig> signing_keys;
+    /// Prebinds per (client, bare JID): a bucket of jid_burst refilled at
+    /// jid_per_minute (reference §6.8: burst 5, then 12/min).
+    unsigned jid_burst = 5;
+    unsigned jid_per_minute = 12;
 };
 
 /// The prebind API listener (docs/prebind.md). Never the public BOSH port.
@@ -144,6 +167,26 @@ struct PrebindConfig {
     std::vector<PrebindClient> clients;
     std::vector<AssertionIssuer> issuers;
     std::size_t max_jti_entries = 100'000;  ///< assertion jti replay cache; full: refuse
+    /// Resume tokens (docs/prebind.md "resume"): each valid this long after
+    /// it was issued (each resume issues a new one), never longer than
+    /// resume_max_lifetime after the first; a replaced token stays valid
+    /// for resume_grace; at most max_resume_tokens kept (then the soonest
+    /// to expire are dropped).
+    Seconds resume_idle_lifetime{24 * 3600};
+    Seconds resume_max_lifetime{7 * 24 * 3600};
+    Seconds resume_grace{60};
+    std::size_t max_resume_tokens = 100'000;
+    std::size_t max_signature_nonces = 100'000;  ///< signed-request nonce cache; full: refuse
+    /// PEM certificate chain and key: when both are set the listener speaks
+    /// HTTPS only.
+    std::string tls_cert_file;
+    std::string tls_key_file;
+    /// PEM CA bundle: when set (with TLS), callers must present a client
+    /// certificate it verifies (mTLS), on top of their API key.
+    std::string tls_client_ca_file;
+    /// A listen address that is not loopback without TLS is refused unless
+    /// this is true (API keys and passwords would cross the network in clear).
+    bool allow_plaintext_non_loopback = false;
 };
 
 struct Config {

@@ -61,7 +61,8 @@ int run(const Config& config)
         for (const auto& ep : api_server->local_endpoints()) {
             const auto addr = ep.address();
             const std::string host = addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string();
-            log::info("prebind API listening on http://{}:{}/v1/", host, ep.port());
+            log::info("prebind API listening on {}://{}:{}/v1/",
+                api_server->uses_tls() ? "https" : "http", host, ep.port());
         }
     }
     for (const auto& [domain, up] : config.upstreams)
@@ -115,7 +116,9 @@ int main(int argc, char** argv)
     if (cli.check_config) {
         // Key and ticket secret files are read at start-up; check them too.
         if (loaded.config.prebind.enabled) {
-            const auto problems = prebind::check_secret_files(loaded.config);
+            auto problems = prebind::check_secret_files(loaded.config);
+            for (auto& p : prebind::check_tls_files(loaded.config.prebind))
+                problems.push_back(std::move(p));
             for (const auto& p : problems)
                 std::fprintf(stderr, "bosun: error: %s\n", p.c_str());
             if (!problems.empty())

@@ -357,8 +357,8 @@ Expected<CompactJws, JwtError> split_compact(std::string_view token, std::size_t
         std::string(token.substr(0, second)), std::move(*signature)};
 }
 
-Expected<VerifiedClaims, JwtError> verify_jwt(std::string_view token, const KeySet& keys,
-    const VerifyPolicy& policy, UnixTime now, JtiCache& jtis)
+Expected<VerifiedClaims, JwtError> check_jwt(
+    std::string_view token, const KeySet& keys, const VerifyPolicy& policy, UnixTime now)
 {
     auto jws = split_compact(token, policy.max_token_bytes);
     if (!jws) {
@@ -384,16 +384,34 @@ Expected<VerifiedClaims, JwtError> verify_jwt(std::string_view token, const KeyS
         return fail(verified.error());
     }
     verified->kid = std::move(header->kid);
-    // Last, so only a token that passed every other check spends its jti.
-    switch (jtis.remember(replay_key(*verified), verified->exp, now)) {
+    return verified;
+}
+
+Expected<void, JwtError> spend_jti(const VerifiedClaims& claims, UnixTime now, JtiCache& jtis)
+{
+    switch (jtis.remember(replay_key(claims), claims.exp, now)) {
     case JtiCache::Outcome::stored:
-        return verified;
+        return {};
     case JtiCache::Outcome::replayed:
-        return fail(JwtError::replayed);
+        return unexpected(JwtError::replayed);
     case JtiCache::Outcome::full:
         break;
     }
-    return fail(JwtError::replay_cache_full);
+    return unexpected(JwtError::replay_cache_full);
+}
+
+Expected<VerifiedClaims, JwtError> verify_jwt(std::string_view token, const KeySet& keys,
+    const VerifyPolicy& policy, UnixTime now, JtiCache& jtis)
+{
+    auto verified = check_jwt(token, keys, policy, now);
+    if (!verified) {
+        return verified;
+    }
+    // Last, so only a token that passed every other check spends its jti.
+    if (auto spent = spend_jti(*verified, now, jtis); !spent) {
+        return fail(spent.error());
+    }
+    return verified;
 }
 
 Expected<std::string, std::string> sign_compact(

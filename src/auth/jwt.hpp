@@ -82,8 +82,18 @@ struct CompactJws {
 [[nodiscard]] Expected<CompactJws, JwtError> split_compact(
     std::string_view token, std::size_t max_token_bytes);
 
-/// Verifies everything, then spends the jti in `jtis` (only a token that
-/// passed every other check is remembered).
+/// Every check but the jti's single use: a caller that has more checks of
+/// its own (prebind's client policy) runs them, then calls spend_jti.
+[[nodiscard]] Expected<VerifiedClaims, JwtError> check_jwt(
+    std::string_view token, const KeySet& keys, const VerifyPolicy& policy, UnixTime now);
+
+/// Spends claims.jti (of a token check_jwt accepted): `replayed` if it was
+/// spent before, `replay_cache_full` when the cache is at its cap.
+[[nodiscard]] Expected<void, JwtError> spend_jti(
+    const VerifiedClaims& claims, UnixTime now, JtiCache& jtis);
+
+/// check_jwt, then spend_jti (only a token that passed every other check is
+/// remembered).
 [[nodiscard]] Expected<VerifiedClaims, JwtError> verify_jwt(std::string_view token,
     const KeySet& keys, const VerifyPolicy& policy, UnixTime now, JtiCache& jtis);
 

@@ -117,17 +117,57 @@ Verdict prebind_on_bosh_port(const Config& c)
     return std::nullopt;
 }
 
+bool prebind_tls(const PrebindConfig& p)
+{
+    return !p.tls_cert_file.empty() && !p.tls_key_file.empty();
+}
+
+// Secure by default: API keys and passwords never cross a network in clear
+// text unless the operator says so (docs/prebind.md "TLS").
+std::optional<std::string> plaintext_public_address(const PrebindConfig& p)
+{
+    if (!p.enabled || prebind_tls(p))
+        return std::nullopt;
+    for (const auto& where : p.listen)
+        if (!is_loopback_host(where.host))
+            return where.host;
+    return std::nullopt;
+}
+
 Verdict prebind_listen_public(const Config& c)
 {
-    if (!c.prebind.enabled)
+    const auto host = plaintext_public_address(c.prebind);
+    if (!host || c.prebind.allow_plaintext_non_loopback)
         return std::nullopt;
-    for (const auto& p : c.prebind.listen)
-        if (!is_loopback_host(p.host))
-            return fmt::format("{} is not loopback and the listener has no TLS: API keys and "
-                               "passwords cross the network in clear text; use a private "
-                               "interface you trust",
-                p.host);
-    return std::nullopt;
+    return fmt::format("{} is not loopback and the listener has no TLS: set tls_cert_file and "
+                       "tls_key_file, or allow_plaintext_non_loopback = true for a private "
+                       "interface you trust",
+        *host);
+}
+
+Verdict prebind_listen_public_allowed(const Config& c)
+{
+    const auto host = plaintext_public_address(c.prebind);
+    if (!host || !c.prebind.allow_plaintext_non_loopback)
+        return std::nullopt;
+    return fmt::format("{} is not loopback and the listener has no TLS: API keys and passwords "
+                       "cross the network in clear text (allow_plaintext_non_loopback = true)",
+        *host);
+}
+
+Verdict prebind_tls_pair(const Config& c)
+{
+    const auto& p = c.prebind;
+    if (p.tls_cert_file.empty() == p.tls_key_file.empty())
+        return std::nullopt;
+    return std::string("tls_cert_file and tls_key_file must be set together");
+}
+
+Verdict prebind_client_ca_without_tls(const Config& c)
+{
+    if (c.prebind.tls_client_ca_file.empty() || prebind_tls(c.prebind))
+        return std::nullopt;
+    return std::string("is set but the listener has no TLS (tls_cert_file, tls_key_file)");
 }
 
 Verdict prebind_without_clients(const Config& c)
@@ -176,7 +216,11 @@ constexpr std::array prebind_rules {
     Rule {"prebind.clients", "prebind", Severity::error, prebind_unknown_issuer},
     Rule {"prebind.clients", "prebind", Severity::warning, prebind_assertion_without_issuer},
     Rule {"prebind.listen", "http.listen", Severity::error, prebind_on_bosh_port},
-    Rule {"prebind.listen", "prebind.enabled", Severity::warning, prebind_listen_public},
+    Rule {"prebind.listen", "prebind.enabled", Severity::error, prebind_listen_public},
+    Rule {"prebind.listen", "prebind.allow_plaintext_non_loopback", Severity::warning,
+        prebind_listen_public_allowed},
+    Rule {"prebind.tls_cert_file", "prebind.tls_key_file", Severity::error, prebind_tls_pair},
+    Rule {"prebind.tls_client_ca_file", "prebind", Severity::error, prebind_client_ca_without_tls},
     Rule {"prebind.clients", "prebind.enabled", Severity::warning, prebind_without_clients},
     Rule {"prebind.clients", "prebind", Severity::error, prebind_unknown_domain},
 };
@@ -211,6 +255,12 @@ constexpr std::array upstream_rules {
             if (u.prebind_login != AssertionLogin::ticket || !u.ticket_secret_file.empty())
                 return std::nullopt;
             return "is required when prebind_login = \"ticket\"";
+        }},
+    UpstreamRule {"ejabberd_jwt_key_file", Severity::error,
+        [](const UpstreamConfig& u) -> Verdict {
+            if (u.prebind_login != AssertionLogin::ejabberd_jwt || !u.ejabberd_jwt_key_file.empty())
+                return std::nullopt;
+            return "is required when prebind_login = \"ejabberd_jwt\"";
         }},
     UpstreamRule {"ca_file", Severity::warning,
         [](const UpstreamConfig& u) -> Verdict {

@@ -81,10 +81,10 @@ constexpr std::array<Choice<LogLevel>, 5> log_levels {{
     {"error", LogLevel::error},
 }};
 
-// "ejabberd_jwt" (mint an ejabberd auth_method: jwt token) is planned, not built.
-constexpr std::array<Choice<AssertionLogin>, 2> assertion_logins {{
+constexpr std::array<Choice<AssertionLogin>, 3> assertion_logins {{
     {"none", AssertionLogin::none},
     {"ticket", AssertionLogin::ticket},
+    {"ejabberd_jwt", AssertionLogin::ejabberd_jwt},
 }};
 
 constexpr std::array<Choice<TlsPolicy>, 3> tls_policies {{
@@ -332,6 +332,21 @@ Check check_server_name(std::string_view name)
     return name.empty() ? Check {} : check_host(name);
 }
 
+// ejabberd's jwt_jid_field names a string claim; the date claims and aud
+// have other types (RFC 7519 §4.1), and Bosun sets exp itself.
+Check check_jid_field(std::string_view name)
+{
+    if (name.empty() || name.size() > 64)
+        return unexpected(std::string("expected a claim name of 1-64 characters"));
+    for (const std::string_view reserved : {"exp", "iat", "nbf", "aud"})
+        if (name == reserved)
+            return unexpected(fmt::format("\"{}\" is not a string claim", name));
+    for (const char c : name)
+        if (static_cast<unsigned char>(c) < 0x21 || c == '"' || c == '\\')
+            return unexpected(std::string("expected a claim name without spaces, quotes or '\\'"));
+    return {};
+}
+
 const Fields<UpstreamConfig>& upstream_fields()
 {
     static const Fields<UpstreamConfig> fields {
@@ -342,11 +357,17 @@ const Fields<UpstreamConfig>& upstream_fields()
         text("tls_server_name", &UpstreamConfig::tls_server_name, check_server_name,
             "name the server certificate must carry"),
         choice("prebind_login", &UpstreamConfig::prebind_login, assertion_logins,
-            "none|ticket: how assertions log in upstream"),
+            "none|ticket|ejabberd_jwt: how assertions log in upstream"),
         text("ticket_secret_file", &UpstreamConfig::ticket_secret_file, nullptr,
             "file with the secret shared with the server's ticket module"),
         number("ticket_lifetime", &UpstreamConfig::ticket_lifetime, {5, 300},
             "seconds a one-time ticket is valid"),
+        text("ejabberd_jwt_key_file", &UpstreamConfig::ejabberd_jwt_key_file, nullptr,
+            "JWK (HS256) or PEM private key matching ejabberd's jwt_key"),
+        text("ejabberd_jwt_jid_field", &UpstreamConfig::ejabberd_jwt_jid_field, check_jid_field,
+            "claim that carries the JID (ejabberd's jwt_jid_field)"),
+        number("ejabberd_jwt_lifetime", &UpstreamConfig::ejabberd_jwt_lifetime, {5, 300},
+            "seconds a minted ejabberd JWT is valid"),
     };
     return fields;
 }
@@ -425,6 +446,36 @@ Check check_prebind_method(std::string_view name)
         "\"{}\" is not one of: password, token, anonymous, assertion, resume", name));
 }
 
+const Fields<SigningKeyConfig>& signing_key_fields()
+{
+    static const Fields<SigningKeyConfig> fields {
+        text("id", &SigningKeyConfig::id, check_client_id, "sent as X-Bosun-Key-Id"),
+        text("secret_file", &SigningKeyConfig::secret_file, nullptr,
+            "file with the raw HMAC secret (at least 32 bytes)"),
+    };
+    return fields;
+}
+
+void read_signing_keys(const Slot& s, PrebindClient& client)
+{
+    const auto* array = s.node.as_array();
+    if (!array)
+        return s.wrong_type("an array of [[prebind.clients.signing_keys]] tables");
+    std::vector<SigningKeyConfig> out;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+        const Slot item = s.element(i, *array->get(i));
+        SigningKeyConfig key;
+        read_table(item, signing_key_fields(), key);
+        if (item.node.is_table() && (key.id.empty() || key.secret_file.empty()))
+            item.error("\"id\" and \"secret_file\" are required");
+        for (const auto& other : out)
+            if (!key.id.empty() && other.id == key.id)
+                item.error(fmt::format("id \"{}\" is used twice", key.id));
+        out.push_back(std::move(key));
+    }
+    client.signing_keys = std::move(out);
+}
+
 const Fields<PrebindClient>& prebind_client_fields()
 {
     static const Fields<PrebindClient> fields {
@@ -443,6 +494,14 @@ const Fields<PrebindClient>& prebind_client_fields()
             "ids of [[prebind.issuers]] whose assertions the client may present"),
         flag("tickets_by_jid", &PrebindClient::tickets_by_jid,
             "whether POST /v1/tickets may name the JID without an assertion"),
+        flag("require_signature", &PrebindClient::require_signature,
+            "whether every request must carry a valid X-Bosun-Signature"),
+        {"signing_keys", read_signing_keys,
+            "one [[prebind.clients.signing_keys]] table per request-signing key"},
+        number("jid_burst", &PrebindClient::jid_burst, {1, 1000},
+            "prebinds per (client, bare JID) in a burst"),
+        number("jid_per_minute", &PrebindClient::jid_per_minute, {1, 1'000'000},
+            "prebinds per (client, bare JID) per minute after the burst"),
     };
     return fields;
 }
@@ -455,6 +514,8 @@ void check_client(const Slot& s, const PrebindClient& client, const std::vector<
         s.error("\"key_hashes\" needs at least one hash");
     if (client.allowed_domains.empty())
         s.error("\"allowed_domains\" needs at least one domain");
+    if (client.require_signature && client.signing_keys.empty())
+        s.error("\"require_signature\" needs at least one [[prebind.clients.signing_keys]]");
     for (const auto& other : seen) {
         if (!client.id.empty() && other.id == client.id)
             s.error(fmt::format("id \"{}\" is used twice", client.id));
@@ -617,6 +678,23 @@ const Fields<PrebindConfig>& prebind_fields()
         {"issuers", read_prebind_issuers, "one [[prebind.issuers]] table per assertion signer"},
         number("max_jti_entries", &PrebindConfig::max_jti_entries, {100, 10'000'000},
             "assertion ids remembered against replay"),
+        number("resume_idle_lifetime", &PrebindConfig::resume_idle_lifetime, {60, 30 * 86400},
+            "seconds a resume token is valid after it was issued"),
+        number("resume_max_lifetime", &PrebindConfig::resume_max_lifetime, {60, 90 * 86400},
+            "seconds a chain of resume tokens lives after the first was issued"),
+        number("resume_grace", &PrebindConfig::resume_grace, {0, 600},
+            "seconds a replaced resume token stays valid"),
+        number("max_resume_tokens", &PrebindConfig::max_resume_tokens, {100, 10'000'000},
+            "resume tokens kept (live and recently replaced)"),
+        number("max_signature_nonces", &PrebindConfig::max_signature_nonces, {100, 10'000'000},
+            "signed-request nonces remembered against replay"),
+        text("tls_cert_file", &PrebindConfig::tls_cert_file, nullptr,
+            "PEM certificate chain: with tls_key_file, the listener speaks HTTPS only"),
+        text("tls_key_file", &PrebindConfig::tls_key_file, nullptr, "PEM private key"),
+        text("tls_client_ca_file", &PrebindConfig::tls_client_ca_file, nullptr,
+            "PEM CA bundle: callers must present a client certificate (mTLS)"),
+        flag("allow_plaintext_non_loopback", &PrebindConfig::allow_plaintext_non_loopback,
+            "allow a non-loopback listen address without TLS"),
     };
     return fields;
 }
@@ -675,6 +753,8 @@ std::vector<std::string> key_paths()
             paths.push_back(key_path("prebind", f.key));
     for (const auto& f : prebind_client_fields())
         paths.push_back(key_path("prebind.clients.*", f.key));
+    for (const auto& f : signing_key_fields())
+        paths.push_back(key_path("prebind.clients.*.signing_keys.*", f.key));
     for (const auto& f : issuer_fields())
         if (f.key != "keys")
             paths.push_back(key_path("prebind.issuers.*", f.key));

@@ -18,6 +18,7 @@
 #include "prebind/api_key.hpp"
 #include "prebind/request.hpp"
 #include "prebind/ticket.hpp"
+#include "xmpp/sasl.hpp"
 
 namespace bosun::prebind {
 namespace {
@@ -37,8 +38,9 @@ bool iequals(std::string_view a, std::string_view b)
 
 std::string_view title_for(std::string_view error)
 {
-    static constexpr std::array<std::pair<std::string_view, std::string_view>, 13> titles {{
+    static constexpr std::array<std::pair<std::string_view, std::string_view>, 14> titles {{
         {"invalid_request", "Invalid request"},
+        {"resume_unsupported", "Resume not available for this method"},
         {"unauthenticated", "Missing or invalid API key"},
         {"forbidden", "Not allowed for this client"},
         {"invalid_credentials", "Upstream authentication failed"},
@@ -82,7 +84,7 @@ constexpr std::array<FailureProblem, 7> failure_problems {{
     {PrebindFailure::draining, 503, "unavailable", "Bosun is shutting down", false},
 }};
 
-enum class RouteKind { none, prebind, tickets, session, user_sessions };
+enum class RouteKind { none, prebind, tickets, session, user_sessions, resume_revoke };
 
 struct Route {
     RouteKind kind = RouteKind::none;
@@ -133,6 +135,8 @@ Route route(std::string_view target)
         return {RouteKind::prebind, {}, "POST", "prebind"};
     if (path == "/v1/tickets")
         return {RouteKind::tickets, {}, "POST", "tickets"};
+    if (path == "/v1/resume-tokens/revoke")
+        return {RouteKind::resume_revoke, {}, "POST", "resume-tokens revoke"};
     constexpr std::string_view sessions = "/v1/sessions/";
     if (path.starts_with(sessions) && path.find('/', sessions.size()) == std::string_view::npos) {
         if (auto sid = decode_segment(path.substr(sessions.size())))
@@ -261,6 +265,12 @@ struct Api::Call {
     std::string id;
     Route route;
     const PrebindClient* client = nullptr;
+    std::optional<AssertedUser> assertion;  // verified, jti not yet spent
+    // Resume tokens (§6.7): whether the answer carries one, for which bare
+    // JID, and (method resume) the hash of the presented token to rotate.
+    bool issue_resume = false;
+    std::string resume_jid;
+    std::optional<ResumeStore::Hash> resumed;
 };
 
 Api::Api(const Config& config, runtime::PrebindService& service, Clocks clocks)
@@ -268,28 +278,33 @@ Api::Api(const Config& config, runtime::PrebindService& service, Clocks clocks)
     , bosh_(config.bosh)
     , service_(service)
     , clocks_(std::move(clocks))
+    , signatures_(cfg_.max_signature_nonces)
     , lockout_(cfg_.failed_login_limit, cfg_.failed_login_window, cfg_.lockout_time)
     , assertions_(cfg_)
+    , logins_(config.upstreams)
+    , resume_(ResumeLimits {cfg_.resume_idle_lifetime, cfg_.resume_max_lifetime, cfg_.resume_grace,
+          cfg_.max_resume_tokens})
 {
-    for (const auto& [domain, up] : config.upstreams) {
-        if (up.prebind_login != AssertionLogin::ticket)
-            continue;
-        auto secret = read_ticket_secret(up.ticket_secret_file);
-        if (!secret.error.empty())
-            throw std::runtime_error(fmt::format("upstream {}: {}", domain, secret.error));
-        tickets_.emplace(domain, TicketDomain {std::move(secret.bytes), up.ticket_lifetime});
-    }
+    for (const auto& client : cfg_.clients)
+        for (const auto& key : client.signing_keys) {
+            auto secret = read_signing_secret(key.secret_file);
+            if (!secret)
+                throw std::runtime_error(
+                    fmt::format("client {} signing key {}: {}", client.id, key.id, secret.error()));
+            signing_keys_[client.id].push_back(SigningSecret {key.id, std::move(*secret)});
+        }
 }
 
 Api::~Api()
 {
-    for (auto& [domain, t] : tickets_)
-        cleanse(t.secret);
+    for (auto& [client, keys] : signing_keys_)
+        for (auto& key : keys)
+            cleanse(key.secret);
 }
 
 net::awaitable<ApiResponse> Api::handle(ApiRequest request)
 {
-    Call call {std::move(request), make_request_id(), {}, nullptr};
+    Call call {std::move(request), make_request_id(), {}, nullptr, std::nullopt};
     ApiResponse res;
     try {
         res = co_await dispatch(call);
@@ -341,6 +356,10 @@ net::awaitable<ApiResponse> Api::dispatch(Call& call)
         res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"bosun-prebind\"");
         co_return res;
     }
+    // Before the client's rate limit, so replayed or forged requests made
+    // with a stolen API key cannot spend the real caller's budget.
+    if (auto refused = check_signature(call))
+        co_return std::move(*refused);
     const auto now = clocks_.steady();
     if (auto wait = client_limits_.acquire(call.client->id, call.client->rate_per_minute, now))
         co_return rate_limited(*wait, "client request rate exceeded", call.id);
@@ -354,9 +373,52 @@ net::awaitable<ApiResponse> Api::dispatch(Call& call)
     }
     if (r.kind == RouteKind::user_sessions)
         co_return delete_user_sessions(call, r.param);
+    if (r.kind == RouteKind::resume_revoke)
+        co_return post_resume_revoke(call);
     if (call.request.method == "GET")
         co_return get_session(call, r.param);
     co_return delete_session(call, r.param);
+}
+
+// §6.2 item 3, docs/prebind.md "Request signing": checked when the client
+// requires it, or when the request is signed and the client has signing keys
+// (so a web app can start signing before the operator requires it). nullopt:
+// go ahead.
+std::optional<ApiResponse> Api::check_signature(const Call& call)
+{
+    const auto& r = call.request;
+    const auto keys = signing_keys_.find(call.client->id);
+    const bool signed_request = r.header_count(signature_header) > 0;
+    if (!call.client->require_signature && (!signed_request || keys == signing_keys_.end()))
+        return std::nullopt;
+    static const std::vector<SigningSecret> no_keys;
+    for (const auto name : {signature_key_id_header, signature_timestamp_header,
+             signature_nonce_header, signature_header})
+        if (r.header_count(name) > 1)
+            return make_problem(
+                400, "invalid_request", fmt::format("{} must appear at most once", name), call.id);
+    const SignedRequest signed_view {r.method, r.target, r.body, r.header(signature_key_id_header),
+        r.header(signature_timestamp_header), r.header(signature_nonce_header),
+        r.header(signature_header)};
+    const auto now = std::chrono::floor<std::chrono::seconds>(clocks_.wall());
+    const auto ok = signatures_.verify(
+        call.client->id, keys == signing_keys_.end() ? no_keys : keys->second, signed_view, now);
+    if (ok)
+        return std::nullopt;
+    log::info("prebind req={} client={} signature refused: {}", call.id, call.client->id,
+        to_string(ok.error()));
+    if (ok.error() == SignatureError::cache_full) {
+        auto res
+            = make_problem(503, "unavailable", "too many signed requests; retry shortly", call.id);
+        res.headers.emplace_back("Retry-After", std::string(retry_soon));
+        return res;
+    }
+    auto res = make_problem(401, "unauthenticated",
+        fmt::format("request signature refused: {} (docs/prebind.md, Request signing)",
+            to_string(ok.error())),
+        call.id);
+    res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"bosun-prebind\"");
+    return res;
 }
 
 // The client's policy (§6.2): methods, domains, resource. nullopt: allowed.
@@ -370,9 +432,6 @@ std::optional<ApiResponse> Api::check_policy(const Call& call, const PrebindRequ
         return make_problem(403, "forbidden", "domain not allowed for this client", call.id);
     if (req.resource && !client.may_set_resource)
         return make_problem(403, "forbidden", "this client may not choose the resource", call.id);
-    if (req.method == Method::resume)
-        return make_problem(501, "not_implemented",
-            fmt::format("method {} is not implemented yet", to_wire(req.method)), call.id);
     return std::nullopt;
 }
 
@@ -387,6 +446,13 @@ std::optional<ApiResponse> Api::check_limits(
             return rate_limited(*wait, "too many anonymous logins from this address", call.id);
     } else if (auto wait = lockout_.locked(lockout_key(req.jid.text()), now)) {
         return rate_limited(*wait, "too many failed logins", call.id);
+    } else if (!req.jid.domain.empty()) {
+        // §6.8: per (client, bare JID), so one user's reconnect loop cannot
+        // take the whole client's budget.
+        const auto& client = *call.client;
+        const auto key = fmt::format("{}\n{}", client.id, lockout_key(req.jid.text()));
+        if (auto retry = jid_limits_.acquire(key, client.jid_burst, client.jid_per_minute, now))
+            return rate_limited(*retry, "too many prebinds for this user", call.id);
     }
     if (in_flight_ >= cfg_.max_in_flight) {
         auto res = make_problem(503, "unavailable", "too many prebinds in progress", call.id);
@@ -406,6 +472,8 @@ net::awaitable<ApiResponse> Api::post_prebind(Call& call)
     if (!parsed)
         co_return make_problem(400, "invalid_request", parsed.error(), call.id);
     auto& req = *parsed;
+    if (auto refused = resolve_resume(call, req))
+        co_return std::move(*refused);
     if (auto refused = resolve_assertion(call, req))
         co_return std::move(*refused);
     if (auto refused = check_policy(call, req))
@@ -417,9 +485,12 @@ net::awaitable<ApiResponse> Api::post_prebind(Call& call)
     login.domain = req.jid.domain;
     login.username = req.jid.local;
     login.secret = req.secret;  // a copy; req's is wiped when req goes
-    if (req.method == Method::assertion) {
-        // Strategy "ticket" (reference §6.4 C, checked offline by the
-        // server's module): a one-time secret bound to this JID.
+    call.resume_jid = lockout_key(req.jid.text());
+    // resume: the same upstream login as an assertion, for the token's JID.
+    if (req.method == Method::assertion || req.method == Method::resume) {
+        // The domain's prebind_login strategy (reference §6.4): a one-time
+        // ticket checked offline by the server's module, or a short-lived
+        // JWT for ejabberd's auth_method: jwt; either bound to this JID.
         std::int64_t exp = 0;
         auto ticket = mint_ticket_for(req.jid, exp);
         if (!ticket)
@@ -432,6 +503,10 @@ net::awaitable<ApiResponse> Api::post_prebind(Call& call)
                                                    : runtime::SaslPolicy::plain_secret;
     login.resource = req.resource.value_or("");
     login.client_ip = ip;
+    if (auto refused = prepare_credentials(call, login))
+        co_return std::move(*refused);
+    if (auto refused = spend_assertion(call))
+        co_return std::move(*refused);
     auto res = co_await run_prebind(call, std::move(login), req.display_name);
     co_return res;
 }
@@ -459,12 +534,152 @@ std::optional<ApiResponse> Api::resolve_assertion(Call& call, PrebindRequest& re
         c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
     if (!req.jid.domain.empty() && named.text() != user->jid.text())
         return make_problem(403, "forbidden", "the assertion's sub is not auth.jid", call.id);
-    req.jid = std::move(user->jid);
+    req.jid = user->jid;
+    call.assertion = std::move(*user);
     return std::nullopt;
 }
 
+// RFC 4013 SASLprep of the username and secret, as PLAIN and SCRAM
+// require, before anything goes upstream: a string SASLprep refuses is the
+// caller's error (400), and the server would refuse it anyway. The secret is
+// never echoed. nullopt: go ahead, with login's strings prepared.
+std::optional<ApiResponse> Api::prepare_credentials(const Call& call, runtime::PrebindLogin& login)
+{
+    if (login.policy == runtime::SaslPolicy::anonymous)
+        return std::nullopt;
+    const auto prep = [&](std::string& text, std::string_view what) -> std::optional<ApiResponse> {
+        if (text.empty())
+            return std::nullopt;
+        auto prepared = xmpp::sasl::saslprep(text);
+        if (!prepared)
+            return make_problem(400, "invalid_request",
+                fmt::format(
+                    "the {} {} (RFC 4013 SASLprep)", what, xmpp::sasl::describe(prepared.error())),
+                call.id);
+        cleanse(text);
+        text = std::move(*prepared);
+        return std::nullopt;
+    };
+    if (auto refused = prep(login.username, "username"))
+        return refused;
+    return prep(login.secret, login.policy == runtime::SaslPolicy::password ? "password" : "token");
+}
+
+// The assertion's jti is spent here, after every other check of the request
+// (signature, JWT, sub, client policy, rate limits), right before Bosun acts
+// on it: a request refused for policy or a limit leaves the assertion usable
+// for a retry within its short exp, and a replay is still refused by the same
+// check. Once spent, a failed upstream login does not give it back
+// (docs/prebind.md "When the jti is spent"). nullopt: go ahead.
+std::optional<ApiResponse> Api::spend_assertion(Call& call)
+{
+    if (!call.assertion)
+        return std::nullopt;
+    const auto now = std::chrono::floor<std::chrono::seconds>(clocks_.wall());
+    const auto spent = assertions_.spend(*call.assertion, now);
+    call.assertion.reset();
+    if (spent)
+        return std::nullopt;
+    log::info("prebind req={} client={} assertion refused: {}", call.id, call.client->id,
+        spent.error().detail);
+    return make_problem(spent.error().status, spent.error().error, spent.error().detail, call.id);
+}
+
+// `resume` (§6.7) and `issue_resume_token`, before anything else is
+// checked: the token names the user (auth.jid, if sent, must be that JID),
+// and tokens are offered only where Bosun can log the user in again by
+// itself, i.e. by the domain's assertion strategy. nullopt: go ahead.
+std::optional<ApiResponse> Api::resolve_resume(Call& call, PrebindRequest& req)
+{
+    const bool resuming = req.method == Method::resume;
+    if (!resuming && !req.issue_resume_token)
+        return std::nullopt;
+    if (!contains(call.client->allowed_methods, "resume"))
+        return make_problem(
+            403, "forbidden", "method resume is not allowed for this client", call.id);
+    call.issue_resume = true;
+    if (!resuming) {
+        // Bosun stores no password or token it could log in with again.
+        if (req.method != Method::assertion)
+            return make_problem(403, "resume_unsupported",
+                fmt::format("resume tokens are offered for method assertion only, not {}",
+                    to_wire(req.method)),
+                call.id);
+        return std::nullopt;
+    }
+    auto holder = resume_.check(req.secret, call.client->id, clocks_.steady());
+    cleanse(req.secret);
+    if (!holder) {
+        const bool reused = holder.error() == ResumeRefusal::reused;
+        log::info("prebind req={} client={} resume token refused: {}", call.id, call.client->id,
+            reused ? "reused after rotation, family revoked" : "unknown, expired or revoked");
+        return make_problem(403, "invalid_credentials",
+            reused ? "the resume token was already replaced: all its successors are revoked"
+                   : "unknown, expired or revoked resume token",
+            call.id);
+    }
+    if (!req.jid.domain.empty() && lockout_key(req.jid.text()) != holder->jid)
+        return make_problem(403, "forbidden", "the resume token is not for auth.jid", call.id);
+    auto jid = parse_bare_jid(holder->jid, false);
+    if (!jid)
+        return make_problem(500, "internal_error", "stored JID unreadable", call.id);
+    req.jid = std::move(*jid);
+    call.resumed = holder->hash;
+    return std::nullopt;
+}
+
+std::optional<ResumeStore::Issued> Api::next_resume_token(const Call& call)
+{
+    const auto now = clocks_.steady();
+    if (!call.resumed) {
+        auto issued = resume_.issue(call.client->id, call.resume_jid, now);
+        log::info("prebind req={} client={} resume token issued, family {}", call.id,
+            call.client->id, issued.family);
+        return issued;
+    }
+    auto next = resume_.rotate(*call.resumed, call.client->id, now);
+    if (!next) {
+        log::info("prebind req={} client={} resume token gone during the login", call.id,
+            call.client->id);
+        return std::nullopt;
+    }
+    log::info("prebind req={} client={} resume token rotated, family {}", call.id, call.client->id,
+        next->family);
+    return std::move(*next);
+}
+
+// POST /v1/resume-tokens/revoke: {"resume_token"} revokes that token's
+// family, {"jid"} every family of the user held by this client. 204 whether
+// or not anything matched (RFC 7009 §2.2: no oracle for tokens).
+ApiResponse Api::post_resume_revoke(Call& call)
+{
+    const auto type = call.request.header("Content-Type");
+    if (!iequals(type.substr(0, type.find(';')), "application/json"))
+        return make_problem(415, "unsupported_media_type", "send application/json", call.id);
+    auto parsed = parse_revoke_request(call.request.body);
+    cleanse(call.request.body);
+    if (!parsed)
+        return make_problem(400, "invalid_request", parsed.error(), call.id);
+    std::size_t revoked = 0;
+    if (parsed->jid) {
+        if (!contains(call.client->allowed_domains, parsed->jid->domain))
+            return make_problem(403, "forbidden", "domain not allowed for this client", call.id);
+        revoked = resume_.revoke_jid(call.client->id, lockout_key(parsed->jid->text()));
+    } else {
+        revoked = resume_.revoke(parsed->resume_token, call.client->id) ? 1 : 0;
+        cleanse(parsed->resume_token);
+    }
+    log::info("prebind req={} client={} revoked {} resume token famil{}", call.id, call.client->id,
+        revoked, revoked == 1 ? "y" : "ies");
+    ApiResponse res;
+    res.status = 204;
+    res.headers = {{"Cache-Control", "no-store"}, {"X-Request-Id", call.id}};
+    return res;
+}
+
 // POST /v1/tickets (Converse credentials_url): {jid, password} where the
-// password is a one-time ticket for a normal BOSH SASL PLAIN login.
+// password is a one-time ticket (or, for "ejabberd_jwt", a JWT valid until
+// expires_at) for a normal BOSH SASL PLAIN login.
 net::awaitable<ApiResponse> Api::post_tickets(Call& call)
 {
     const auto type = call.request.header("Content-Type");
@@ -491,6 +706,11 @@ net::awaitable<ApiResponse> Api::post_tickets(Call& call)
     }
     if (!contains(call.client->allowed_domains, req.jid.domain))
         co_return make_problem(403, "forbidden", "domain not allowed for this client", call.id);
+    if (!logins_.serves(req.jid.domain))
+        co_return make_problem(403, "forbidden",
+            "the domain has no upstream strategy for tickets (prebind_login)", call.id);
+    if (auto refused = spend_assertion(call))
+        co_return std::move(*refused);
     std::int64_t exp = 0;
     auto ticket = mint_ticket_for(req.jid, exp);
     if (!ticket)
@@ -507,12 +727,11 @@ net::awaitable<ApiResponse> Api::post_tickets(Call& call)
 
 std::optional<std::string> Api::mint_ticket_for(const BareJid& jid, std::int64_t& exp) const
 {
-    const auto it = tickets_.find(jid.domain);
-    if (it == tickets_.end())
+    auto minted = logins_.mint(jid, std::chrono::floor<std::chrono::seconds>(clocks_.wall()));
+    if (!minted)
         return std::nullopt;
-    const auto now = std::chrono::floor<std::chrono::seconds>(clocks_.wall());
-    exp = (now + it->second.lifetime).time_since_epoch().count();
-    return mint_ticket(it->second.secret, jid.local, jid.domain, exp);
+    exp = minted->exp;
+    return std::move(minted->secret);
 }
 
 net::awaitable<ApiResponse> Api::run_prebind(
@@ -555,6 +774,20 @@ ApiResponse Api::prebound(
     body["attach_by"] = iso8601(clocks_.wall() + cfg_.attach_timeout);
     if (display_name)
         body["display_name"] = *display_name;  // anonymous: for the page to show
+    if (call.issue_resume) {
+        auto issued = next_resume_token(call);
+        if (!issued) {
+            // Revoked (logout, reuse) while the login ran: no session for it.
+            service_.end_session(out.sid);
+            return make_problem(403, "invalid_credentials",
+                "the resume token was revoked during the login", call.id);
+        }
+        body["resume_token"] = issued->token;
+        body["resume_token_expires_at"] = iso8601(clocks_.wall()
+            + std::chrono::duration_cast<std::chrono::seconds>(
+                issued->expires_at - clocks_.steady()));
+        cleanse(issued->token);
+    }
     log::info("prebind req={} client={} prebound {} sid={} via {}", call.id, call.client->id,
         out.jid, log::sid_tag(out.sid), out.mechanism);
     return json_response(201, body, call.id);
@@ -606,6 +839,11 @@ ApiResponse Api::delete_user_sessions(Call& call, const std::string& text)
     if (!contains(call.client->allowed_domains, jid->domain))
         return make_problem(403, "forbidden", "domain not allowed for this client", call.id);
     const auto ended = service_.end_user_sessions(jid->text());
+    // A logout or ban also ends resumability, for every client (§6.7).
+    const auto revoked = resume_.revoke_user(lockout_key(jid->text()));
+    if (revoked > 0)
+        log::info("prebind req={} client={} revoked {} resume token famil{} of {}", call.id,
+            call.client->id, revoked, revoked == 1 ? "y" : "ies", jid->text());
     log::info("prebind req={} client={} ended {} session(s) of {}", call.id, call.client->id, ended,
         jid->text());
     json::object body;

@@ -25,6 +25,9 @@
 #include "prebind/assertion.hpp"
 #include "prebind/rate_limit.hpp"
 #include "prebind/request.hpp"
+#include "prebind/resume.hpp"
+#include "prebind/signing.hpp"
+#include "prebind/upstream_login.hpp"
 #include "runtime/prebind_service.hpp"
 
 namespace bosun::prebind {
@@ -88,13 +91,22 @@ private:
     net::awaitable<ApiResponse> dispatch(Call& call);
     net::awaitable<ApiResponse> post_prebind(Call& call);
     std::optional<ApiResponse> check_policy(const Call& call, const PrebindRequest& req) const;
+    std::optional<ApiResponse> check_signature(const Call& call);
     std::optional<ApiResponse> check_limits(
         const Call& call, const PrebindRequest& req, const std::string& ip);
     net::awaitable<ApiResponse> run_prebind(
         Call& call, runtime::PrebindLogin login, std::optional<std::string> display_name);
     std::optional<ApiResponse> resolve_assertion(Call& call, PrebindRequest& req);
+    std::optional<ApiResponse> resolve_resume(Call& call, PrebindRequest& req);
+    // The token of a prebind that asked for one (a new family, or the
+    // successor of the presented token); nullopt if the family went meanwhile.
+    std::optional<ResumeStore::Issued> next_resume_token(const Call& call);
+    ApiResponse post_resume_revoke(Call& call);
+    std::optional<ApiResponse> spend_assertion(Call& call);
+    std::optional<ApiResponse> prepare_credentials(const Call& call, runtime::PrebindLogin& login);
     net::awaitable<ApiResponse> post_tickets(Call& call);
-    // A one-time ticket for jid, or nullopt when its domain has no ticket strategy.
+    // The upstream secret for jid by its domain's prebind_login strategy (a
+    // one-time ticket or an ejabberd JWT), or nullopt when it has none.
     std::optional<std::string> mint_ticket_for(const BareJid& jid, std::int64_t& exp) const;
     ApiResponse get_session(Call& call, const std::string& sid);
     ApiResponse delete_session(Call& call, const std::string& sid);
@@ -110,13 +122,13 @@ private:
     Clocks clocks_;
     RateLimiter client_limits_;
     RateLimiter anonymous_limits_;
+    RateLimiter jid_limits_;  // per (client, bare JID), §6.8
+    SignatureVerifier signatures_;
+    std::map<std::string, std::vector<SigningSecret>, std::less<>> signing_keys_;  // by client
     LoginLockout lockout_;
     AssertionVerifier assertions_;
-    struct TicketDomain {
-        std::string secret;
-        Seconds lifetime;
-    };
-    std::map<std::string, TicketDomain, std::less<>> tickets_;  // by domain
+    LoginMinter logins_;  // prebind_login strategies, by domain
+    ResumeStore resume_;  // resume tokens, §6.7
     std::size_t in_flight_ = 0;
 };
 

@@ -11,7 +11,9 @@
 
 #include "auth/json.hpp"
 #include "prebind/api_key.hpp"
+#include "prebind/signing.hpp"
 #include "prebind/ticket.hpp"
+#include "prebind/upstream_login.hpp"
 
 namespace bosun::prebind {
 namespace {
@@ -98,14 +100,17 @@ std::vector<std::string> check_secret_files(const Config& config)
                 problems.emplace_back(e.what());
             }
         }
-    for (const auto& [domain, up] : config.upstreams) {
-        if (up.prebind_login != AssertionLogin::ticket)
-            continue;
-        auto secret = read_ticket_secret(up.ticket_secret_file);
-        cleanse(secret.bytes);
-        if (!secret.error.empty())
-            problems.push_back(fmt::format("upstream {}: {}", domain, secret.error));
-    }
+    for (auto& problem : check_login_secrets(config))
+        problems.push_back(std::move(problem));
+    for (const auto& client : config.prebind.clients)
+        for (const auto& key : client.signing_keys) {
+            auto secret = read_signing_secret(key.secret_file);
+            if (secret)
+                cleanse(*secret);
+            else
+                problems.push_back(
+                    fmt::format("client {} signing key {}: {}", client.id, key.id, secret.error()));
+        }
     return problems;
 }
 
@@ -164,7 +169,7 @@ Expected<AssertedUser, AssertionFailure> AssertionVerifier::verify(
     policy.leeway = issuer->config.leeway;
     policy.max_lifetime = issuer->config.max_lifetime;
     policy.require_sub = true;
-    auto claims = auth::verify_jwt(token, issuer->keys, policy, now, jtis_);
+    auto claims = auth::check_jwt(token, issuer->keys, policy, now);
     if (!claims)
         return unexpected(invalid(claims.error()));
     auto jid = parse_bare_jid(claims->sub, false);
@@ -173,7 +178,16 @@ Expected<AssertedUser, AssertionFailure> AssertionVerifier::verify(
             403, "invalid_credentials", "the assertion's sub is not a bare JID \"local@domain\""});
     // Servers nodeprep the SASL authcid; the ticket is bound to that form.
     ascii_lower(jid->local);
-    return AssertedUser {std::move(*jid), std::move(claims->kid)};
+    auto kid = claims->kid;
+    return AssertedUser {std::move(*jid), std::move(kid), std::move(*claims)};
+}
+
+Expected<void, AssertionFailure> AssertionVerifier::spend(
+    const AssertedUser& user, auth::UnixTime now)
+{
+    if (auto spent = auth::spend_jti(user.claims, now, jtis_); !spent)
+        return unexpected(invalid(spent.error()));
+    return {};
 }
 
 }  // namespace bosun::prebind

@@ -25,11 +25,12 @@ struct AssertionFailure {
 struct AssertedUser {
     BareJid jid;  // from `sub`: a bare JID, the localpart ASCII-lowercased
     std::string kid;
+    auth::VerifiedClaims claims;  // for spend()
 };
 
 // Every problem the Api constructor would stop on, for `--check-config`: one
-// message per key or ticket secret file that cannot be read or used (never
-// the files' bytes). Empty: all load.
+// message per key, ticket or signing secret file that cannot be read or used
+// (never the files' bytes). Empty: all load.
 std::vector<std::string> check_secret_files(const Config& config);
 
 class AssertionVerifier {
@@ -38,8 +39,17 @@ public:
     // cannot be loaded (never the key's bytes).
     explicit AssertionVerifier(const PrebindConfig& config);
 
+    // Every check of the token, but its jti is NOT spent yet: the caller runs
+    // its own checks (client policy, rate limits) and then calls spend(), so a
+    // request refused for policy can be retried once the policy is fixed
+    // (docs/prebind.md "When the jti is spent").
     [[nodiscard]] Expected<AssertedUser, AssertionFailure> verify(
         const PrebindClient& client, std::string_view token, auth::UnixTime now);
+
+    // Single use (RFC 7519 §4.1.7): 403 invalid_credentials "replayed" if the
+    // jti was spent before, 503 when the replay cache is full.
+    [[nodiscard]] Expected<void, AssertionFailure> spend(
+        const AssertedUser& user, auth::UnixTime now);
 
     std::size_t key_count() const;
 

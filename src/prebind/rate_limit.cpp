@@ -27,16 +27,23 @@ RateLimiter::RateLimiter(std::size_t max_keys)
 std::optional<Seconds> RateLimiter::acquire(
     const std::string& key, unsigned per_minute, TimePoint now)
 {
-    const double capacity = per_minute;
-    const double per_second = capacity / 60.0;
+    return acquire(key, per_minute, per_minute, now);
+}
+
+std::optional<Seconds> RateLimiter::acquire(
+    const std::string& key, unsigned burst, unsigned per_minute, TimePoint now)
+{
+    const double capacity = burst;
+    const double per_second = per_minute / 60.0;
     auto it = buckets_.find(key);
     if (it == buckets_.end()) {
         if (buckets_.size() >= max_keys_)
             prune(now);
-        it = buckets_.emplace(key, Bucket {capacity, capacity, now}).first;
+        it = buckets_.emplace(key, Bucket {capacity, capacity, per_second, now}).first;
     }
     auto& b = it->second;
     b.capacity = capacity;
+    b.per_second = per_second;
     b.tokens = std::min(capacity, b.tokens + seconds_between(b.last, now) * per_second);
     b.last = std::max(b.last, now);
     if (b.tokens >= 1.0) {
@@ -50,7 +57,7 @@ void RateLimiter::prune(TimePoint now)
 {
     std::erase_if(buckets_, [now](const auto& entry) {
         const auto& b = entry.second;
-        return b.tokens + seconds_between(b.last, now) * b.capacity / 60.0 >= b.capacity;
+        return b.tokens + seconds_between(b.last, now) * b.per_second >= b.capacity;
     });
 }
 

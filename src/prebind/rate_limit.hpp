@@ -13,8 +13,8 @@
 
 namespace bosun::prebind {
 
-// One token bucket per key: `per_minute` tokens a minute, a burst of one
-// minute's worth. Buckets that are full again are forgotten when the map
+// One token bucket per key: `per_minute` tokens a minute and a burst of
+// `burst` (by default one minute's worth). Buckets that are full again are forgotten when the map
 // grows past max_keys, so memory stays bounded.
 class RateLimiter {
 public:
@@ -23,6 +23,8 @@ public:
     // nullopt: allowed (one token taken). Otherwise the seconds until a token
     // is available, at least 1 (for Retry-After).
     std::optional<Seconds> acquire(const std::string& key, unsigned per_minute, TimePoint now);
+    std::optional<Seconds> acquire(
+        const std::string& key, unsigned burst, unsigned per_minute, TimePoint now);
 
     std::size_t size() const { return buckets_.size(); }
 
@@ -30,6 +32,7 @@ private:
     struct Bucket {
         double tokens = 0;
         double capacity = 0;
+        double per_second = 0;
         TimePoint last;
     };
     void prune(TimePoint now);

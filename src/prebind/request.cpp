@@ -258,8 +258,9 @@ Expected<void, std::string> read_auth(const json::object& auth, PrebindRequest& 
     auto jid = string_member(auth, "auth.", "jid");
     if (!jid)
         return fail(jid.error());
-    // assertion: the JWT's sub names the user; auth.jid, if sent, must match it.
-    if (!*jid && out.method != Method::assertion)
+    // assertion: the JWT's sub names the user; resume: the token's family
+    // does. auth.jid, if sent, must match it.
+    if (!*jid && out.method != Method::assertion && out.method != Method::resume)
         return fail("\"auth.jid\" is required");
     const bool anonymous = out.method == Method::anonymous;
     if (*jid) {
@@ -325,13 +326,19 @@ Expected<void, std::string> read_root(const json::value& doc, PrebindRequest& ou
     if (!doc.is_object())
         return fail("the body must be a JSON object");
     const auto& root = doc.get_object();
-    if (const auto extra = unknown_member(root, {"auth", "resource", "client"}))
+    if (const auto extra
+        = unknown_member(root, {"auth", "resource", "client", "issue_resume_token"}))
         return fail(fmt::format("unknown member \"{}\"", *extra));
     const auto* auth = root.if_contains("auth");
     if (!auth || !auth->is_object())
         return fail("\"auth\" must be an object");
     if (auto ok = read_auth(auth->get_object(), out); !ok)
         return ok;
+    if (const auto* issue = root.if_contains("issue_resume_token")) {
+        if (!issue->is_bool())
+            return fail("\"issue_resume_token\" must be a boolean");
+        out.issue_resume_token = issue->get_bool();
+    }
     if (auto ok = read_resource(root, out); !ok)
         return ok;
     return read_client(root.if_contains("client"), out);
@@ -415,6 +422,66 @@ Expected<TicketRequest, std::string> parse_ticket_request(std::string_view body)
         const json::value doc = parser.release();
         TicketRequest out;
         if (auto ok = read_ticket_root(doc, out); !ok)
+            result = fail(ok.error());
+        else
+            result = std::move(out);
+    }
+    return result;
+}
+
+RevokeRequest::~RevokeRequest()
+{
+    cleanse(resume_token);
+}
+
+namespace {
+
+Expected<void, std::string> read_revoke_root(const json::value& doc, RevokeRequest& out)
+{
+    if (!doc.is_object())
+        return fail("the body must be a JSON object");
+    const auto& root = doc.get_object();
+    if (const auto extra = unknown_member(root, {"resume_token", "jid"}))
+        return fail(fmt::format("unknown member \"{}\"", *extra));
+    if (root.size() != 1)
+        return fail("send exactly one of \"resume_token\" or \"jid\"");
+    auto token = string_member(root, "", "resume_token");
+    auto jid = string_member(root, "", "jid");
+    if (!token)
+        return fail(token.error());
+    if (!jid)
+        return fail(jid.error());
+    if (*token) {
+        if ((*token)->empty())
+            return fail("\"resume_token\" must not be empty");
+        out.resume_token = **token;
+        cleanse(**token);
+        return {};
+    }
+    out.jid = parse_bare_jid(**jid, false);
+    if (!out.jid)
+        return fail("\"jid\" must be a bare JID \"local@domain\"");
+    return {};
+}
+
+}  // namespace
+
+Expected<RevokeRequest, std::string> parse_revoke_request(std::string_view body)
+{
+    if (has_duplicate_keys(body))
+        return fail("a JSON member name is repeated");
+    CleansingResource memory;
+    Expected<RevokeRequest, std::string> result = fail("malformed JSON");
+    {
+        json::parser parser(json::storage_ptr(&memory), strict_options());
+        parser.reset(json::storage_ptr(&memory));
+        error_code ec;
+        parser.write(body.data(), body.size(), ec);
+        if (ec)
+            return result;
+        const json::value doc = parser.release();
+        RevokeRequest out;
+        if (auto ok = read_revoke_root(doc, out); !ok)
             result = fail(ok.error());
         else
             result = std::move(out);

@@ -40,6 +40,7 @@ struct PrebindRequest {
     std::optional<std::string> display_name;  // anonymous only
     std::optional<std::string> resource;
     std::optional<std::string> client_ip;  // normalized numeric address
+    bool issue_resume_token = false;  // "issue_resume_token": true
 };
 
 // The error is a detail text for a 400 problem; it never quotes a value.
@@ -58,5 +59,19 @@ struct TicketRequest {
 };
 
 [[nodiscard]] Expected<TicketRequest, std::string> parse_ticket_request(std::string_view body);
+
+// The body of POST /v1/resume-tokens/revoke: exactly one of
+// {"resume_token": "bsr1_..."} or {"jid": "local@domain"}.
+struct RevokeRequest {
+    RevokeRequest() = default;
+    RevokeRequest(RevokeRequest&&) = default;
+    RevokeRequest& operator=(RevokeRequest&&) = default;
+    ~RevokeRequest();
+
+    std::optional<BareJid> jid;
+    std::string resume_token;  // never logged; wiped on destruction
+};
+
+[[nodiscard]] Expected<RevokeRequest, std::string> parse_revoke_request(std::string_view body);
 
 }  // namespace bosun::prebind

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -20,15 +21,20 @@
 
 namespace bosun::prebind {
 
-class Connection;
+class ConnectionBase {
+public:
+    virtual ~ConnectionBase() = default;
+    virtual void close_if_idle() = 0;
+};
 
 struct ServerState {
     net::any_io_executor ex;
     PrebindConfig cfg;
     Api& api;
     std::vector<tcp::acceptor> acceptors;
-    std::unordered_set<Connection*> connections;
+    std::unordered_set<ConnectionBase*> connections;
     bool stopping = false;
+    std::shared_ptr<ssl::context> tls;  // set: HTTPS only
 };
 
 namespace {
@@ -114,6 +120,37 @@ void reject_overloaded(tcp::socket socket)
     socket.close(ec);
 }
 
+using TlsStream = ssl::stream<tcp::socket>;
+
+// TLS 1.2 or later, the operator's certificate chain and key, and with
+// tls_client_ca_file a required client certificate (mTLS). Errors name the
+// file, never its bytes.
+std::shared_ptr<ssl::context> make_tls_context(const PrebindConfig& cfg)
+{
+    auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+    ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2
+        | ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1
+        | ssl::context::single_dh_use);
+    const auto load = [](std::string_view what, const std::string& file, auto&& op) {
+        error_code ec;
+        op(ec);
+        if (ec)
+            throw std::runtime_error(
+                fmt::format("prebind: cannot use {} {}: {}", what, file, ec.message()));
+    };
+    load("tls_cert_file", cfg.tls_cert_file,
+        [&](error_code& ec) { ctx->use_certificate_chain_file(cfg.tls_cert_file, ec); });
+    load("tls_key_file", cfg.tls_key_file, [&](error_code& ec) {
+        ctx->use_private_key_file(cfg.tls_key_file, ssl::context::pem, ec);
+    });
+    if (!cfg.tls_client_ca_file.empty()) {
+        load("tls_client_ca_file", cfg.tls_client_ca_file,
+            [&](error_code& ec) { ctx->load_verify_file(cfg.tls_client_ca_file, ec); });
+        ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+    }
+    return ctx;
+}
+
 tcp::acceptor open_acceptor(net::any_io_executor ex, const ListenAddress& where)
 {
     error_code ec;
@@ -142,18 +179,22 @@ tcp::acceptor open_acceptor(net::any_io_executor ex, const ListenAddress& where)
 }  // namespace
 
 // One caller connection: read a request, let the Api answer, loop while
-// keep-alive holds.
-class Connection {
+// keep-alive holds. Stream is tcp::socket, or TlsStream when the listener
+// has TLS (then the handshake comes first).
+template <class Stream> class Connection : public ConnectionBase {
 public:
     Connection(std::shared_ptr<ServerState> state, tcp::socket socket);
-    ~Connection();
+    ~Connection() override;
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
     net::awaitable<void> run();
-    void close_if_idle();
+    void close_if_idle() override;
 
 private:
+    static constexpr bool tls = std::is_same_v<Stream, TlsStream>;
+    tcp::socket& socket() { return beast::get_lowest_layer(stream_); }
+    net::awaitable<bool> handshake();
     template <class Op> auto with_deadline(Op op);
     net::awaitable<bool> await_request(bool first);
     net::awaitable<error_code> read_request();
@@ -163,7 +204,7 @@ private:
     void wipe_buffer();
 
     std::shared_ptr<ServerState> state_;
-    tcp::socket socket_;
+    Stream stream_;
     net::steady_timer timer_;
     beast::flat_buffer buffer_;
     std::optional<Parser> parser_;
@@ -171,36 +212,66 @@ private:
     bool idle_ = false;
 };
 
-Connection::Connection(std::shared_ptr<ServerState> state, tcp::socket socket)
+template <class Stream> Stream make_stream(tcp::socket socket, ServerState& state)
+{
+    if constexpr (std::is_same_v<Stream, TlsStream>)
+        return Stream(std::move(socket), *state.tls);
+    else
+        return socket;
+}
+
+template <class Stream>
+Connection<Stream>::Connection(std::shared_ptr<ServerState> state, tcp::socket accepted)
     : state_(std::move(state))
-    , socket_(std::move(socket))
-    , timer_(socket_.get_executor())
+    , stream_(make_stream<Stream>(std::move(accepted), *state_))
+    , timer_(stream_.get_executor())
 {
     error_code ec;
-    peer_ = frontend::normalize_address(socket_.remote_endpoint(ec).address()).to_string();
+    peer_ = frontend::normalize_address(socket().remote_endpoint(ec).address()).to_string();
     state_->connections.insert(this);
 }
 
-Connection::~Connection()
+template <class Stream> Connection<Stream>::~Connection()
 {
     state_->connections.erase(this);
 }
 
-void Connection::close_if_idle()
+template <class Stream> void Connection<Stream>::close_if_idle()
 {
     error_code ec;
     if (idle_)
-        socket_.cancel(ec);
+        socket().cancel(ec);
 }
 
-template <class Op> auto Connection::with_deadline(Op op)
+template <class Stream> template <class Op> auto Connection<Stream>::with_deadline(Op op)
 {
     return net::experimental::make_parallel_group(std::move(op), timer_.async_wait(net::deferred))
         .async_wait(net::experimental::wait_for_one(), net::use_awaitable);
 }
 
-net::awaitable<void> Connection::run()
+// The TLS handshake, within read_timeout. False: close.
+template <class Stream> net::awaitable<bool> Connection<Stream>::handshake()
 {
+    if constexpr (!tls) {
+        co_return true;
+    } else {
+        timer_.expires_after(state_->cfg.read_timeout);
+        auto [order, ec, timer_ec] = co_await with_deadline(
+            stream_.async_handshake(ssl::stream_base::server, net::deferred));
+        if (order[0] == 0 && !ec)
+            co_return true;
+        log::debug("prebind {}: TLS handshake: {}", peer_,
+            order[0] == 1 ? std::string("timeout") : ec.message());
+        error_code ignored;
+        socket().close(ignored);
+        co_return false;
+    }
+}
+
+template <class Stream> net::awaitable<void> Connection<Stream>::run()
+{
+    if (!co_await handshake())
+        co_return;
     for (bool first = true;; first = false) {
         const bool more = co_await await_request(first);
         if (!more)
@@ -229,7 +300,7 @@ net::awaitable<void> Connection::run()
     co_await linger_close();
 }
 
-net::awaitable<bool> Connection::await_request(bool first)
+template <class Stream> net::awaitable<bool> Connection<Stream>::await_request(bool first)
 {
     if (buffer_.size() > 0)
         co_return true;  // pipelined
@@ -237,13 +308,26 @@ net::awaitable<bool> Connection::await_request(bool first)
         co_return false;
     timer_.expires_after(first ? state_->cfg.read_timeout : state_->cfg.idle_timeout);
     idle_ = true;
-    auto [order, ec, timer_ec]
-        = co_await with_deadline(socket_.async_wait(tcp::socket::wait_read, net::deferred));
-    idle_ = false;
-    co_return order[0] == 0 && !ec;
+    if constexpr (tls) {
+        // The TLS engine may already hold the request (sent in the same
+        // flight as the handshake's Finished), so the raw socket's readiness
+        // says nothing: wait for the first decrypted bytes instead.
+        auto [order, ec, n, timer_ec]
+            = co_await with_deadline(stream_.async_read_some(buffer_.prepare(4096), net::deferred));
+        idle_ = false;
+        if (order[0] != 0 || ec)
+            co_return false;
+        buffer_.commit(n);
+        co_return true;
+    } else {
+        auto [order, ec, timer_ec]
+            = co_await with_deadline(socket().async_wait(tcp::socket::wait_read, net::deferred));
+        idle_ = false;
+        co_return order[0] == 0 && !ec;
+    }
 }
 
-net::awaitable<error_code> Connection::read_request()
+template <class Stream> net::awaitable<error_code> Connection<Stream>::read_request()
 {
     const auto& cfg = state_->cfg;
     parser_.emplace();
@@ -252,7 +336,7 @@ net::awaitable<error_code> Connection::read_request()
     parser_->body_limit(cfg.max_body_bytes);
     timer_.expires_after(cfg.read_timeout);
     auto [order, ec, n, timer_ec] = co_await with_deadline(
-        http::async_read_header(socket_, buffer_, *parser_, net::deferred));
+        http::async_read_header(stream_, buffer_, *parser_, net::deferred));
     if (order[0] == 1)
         co_return beast::error::timeout;
     if (ec || parser_->is_done())
@@ -262,20 +346,21 @@ net::awaitable<error_code> Connection::read_request()
     const auto expect = head.find(http::field::expect);
     if (expect != head.end() && beast::iequals(expect->value(), "100-continue")) {
         auto [o, wec, wn, t] = co_await with_deadline(
-            net::async_write(socket_, net::buffer(continue_line), net::deferred));
+            net::async_write(stream_, net::buffer(continue_line), net::deferred));
         if (o[0] == 1)
             co_return beast::error::timeout;
         if (wec)
             co_return wec;
     }
     auto [order2, ec2, n2, timer_ec2]
-        = co_await with_deadline(http::async_read(socket_, buffer_, *parser_, net::deferred));
+        = co_await with_deadline(http::async_read(stream_, buffer_, *parser_, net::deferred));
     if (order2[0] == 1)
         co_return beast::error::timeout;
     co_return ec2;
 }
 
-net::awaitable<ApiResponse> Connection::respond(http::request<http::string_body> req)
+template <class Stream>
+net::awaitable<ApiResponse> Connection<Stream>::respond(http::request<http::string_body> req)
 {
     ApiRequest request;
     request.method = std::string(req.method_string());
@@ -289,11 +374,11 @@ net::awaitable<ApiResponse> Connection::respond(http::request<http::string_body>
     co_return res;
 }
 
-net::awaitable<error_code> Connection::write(Response res)
+template <class Stream> net::awaitable<error_code> Connection<Stream>::write(Response res)
 {
     timer_.expires_after(state_->cfg.read_timeout);
     auto [order, ec, n, timer_ec]
-        = co_await with_deadline(http::async_write(socket_, res, net::deferred));
+        = co_await with_deadline(http::async_write(stream_, res, net::deferred));
     if (order[0] == 1)
         co_return beast::error::timeout;
     co_return ec;
@@ -302,7 +387,7 @@ net::awaitable<error_code> Connection::write(Response res)
 // The read buffer still holds the request's bytes (the API key, maybe a
 // password) after the parser copied them out; overwrite them unless a
 // pipelined request is waiting there.
-void Connection::wipe_buffer()
+template <class Stream> void Connection<Stream>::wipe_buffer()
 {
     if (buffer_.size() > 0)
         return;
@@ -312,22 +397,32 @@ void Connection::wipe_buffer()
 }
 
 // RFC 9112 §9.6: drain briefly before closing so the response is not lost
-// to a reset.
-net::awaitable<void> Connection::linger_close()
+// to a reset. With TLS, close_notify first (RFC 8446 §6.1), bounded by the
+// same linger time.
+template <class Stream> net::awaitable<void> Connection<Stream>::linger_close()
 {
     error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    if constexpr (tls) {
+        timer_.expires_after(linger_timeout);
+        auto [order, shutdown_ec, timer_ec]
+            = co_await with_deadline(stream_.async_shutdown(net::deferred));
+        (void)order;
+        (void)shutdown_ec;
+        socket().close(ec);
+        co_return;
+    }
+    socket().shutdown(tcp::socket::shutdown_send, ec);
     timer_.expires_after(linger_timeout);
     for (std::size_t drained = 0; !ec && drained < linger_max_bytes;) {
         buffer_.clear();
-        auto [order, read_ec, n, timer_ec]
-            = co_await with_deadline(socket_.async_read_some(buffer_.prepare(4096), net::deferred));
+        auto [order, read_ec, n, timer_ec] = co_await with_deadline(
+            socket().async_read_some(buffer_.prepare(4096), net::deferred));
         if (order[0] == 1)
             break;
         ec = read_ec;
         drained += n;
     }
-    socket_.close(ec);
+    socket().close(ec);
 }
 
 namespace {
@@ -335,12 +430,23 @@ namespace {
 void admit(const std::shared_ptr<ServerState>& state, tcp::socket socket)
 {
     if (state->connections.size() >= state->cfg.max_connections) {
-        reject_overloaded(std::move(socket));
+        if (state->tls) {
+            error_code ec;
+            socket.close(ec);  // no plain-text 503 on an HTTPS port
+        } else {
+            reject_overloaded(std::move(socket));
+        }
         return;
     }
     error_code ec;
     socket.set_option(tcp::no_delay(true), ec);
-    auto conn = std::make_shared<Connection>(state, std::move(socket));
+    if (state->tls) {
+        auto conn = std::make_shared<Connection<TlsStream>>(state, std::move(socket));
+        net::co_spawn(
+            state->ex, [conn] { return conn->run(); }, log_escape("connection"));
+        return;
+    }
+    auto conn = std::make_shared<Connection<tcp::socket>>(state, std::move(socket));
     net::co_spawn(
         state->ex, [conn] { return conn->run(); }, log_escape("connection"));
 }
@@ -376,8 +482,27 @@ void stop_now(ServerState& state)
 }  // namespace
 
 ApiServer::ApiServer(net::any_io_executor ex, const PrebindConfig& cfg, Api& api)
-    : state_(std::make_shared<ServerState>(ServerState {ex, cfg, api, {}, {}, false}))
+    : state_(std::make_shared<ServerState>(ServerState {ex, cfg, api, {}, {}, false, nullptr}))
 {
+    if (!cfg.tls_cert_file.empty() || !cfg.tls_key_file.empty())
+        state_->tls = make_tls_context(cfg);
+}
+
+bool ApiServer::uses_tls() const
+{
+    return state_->tls != nullptr;
+}
+
+std::vector<std::string> check_tls_files(const PrebindConfig& cfg)
+{
+    if (cfg.tls_cert_file.empty() && cfg.tls_key_file.empty())
+        return {};
+    try {
+        (void)make_tls_context(cfg);
+    } catch (const std::runtime_error& e) {
+        return {e.what()};
+    }
+    return {};
 }
 
 ApiServer::~ApiServer()

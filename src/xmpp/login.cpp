@@ -2,7 +2,10 @@
 
 #include <pugixml.hpp>
 
+#include <algorithm>
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include "common/base64.hpp"
@@ -381,6 +384,46 @@ std::vector<LoginStep> Login::on_bind_features(const StreamHeader& header, const
     return {LoginSend {bind_xml(bind_id_, req_.resource)}};
 }
 
+namespace {
+
+// Lowercase ASCII letters; other bytes stay as they are.
+std::string ascii_lower(std::string_view s)
+{
+    std::string out(s);
+    for (auto& c : out)
+        c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    return out;
+}
+
+bool is_ascii(std::string_view s)
+{
+    return std::all_of(
+        s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+// Issue 4: the prebind response names the account the caller asked for, so
+// the bound JID must be of the same domain, and (except for ANONYMOUS, where
+// the server picks the localpart) of the same localpart. Servers case-fold
+// localparts and domains (RFC 7622 §3.2, §3.3), so ASCII case is ignored; a
+// localpart with non-ASCII characters is checked by its domain only, since
+// its folded form is the server's to choose.
+bool bound_as_requested(std::string_view jid, const LoginRequest& req)
+{
+    const auto bare = jid.substr(0, jid.find('/'));
+    const auto at = bare.find('@');
+    const auto local = at == std::string_view::npos ? std::string_view {} : bare.substr(0, at);
+    const auto domain = at == std::string_view::npos ? bare : bare.substr(at + 1);
+    if (ascii_lower(domain) != ascii_lower(req.domain))
+        return false;
+    if (req.policy == sasl::Policy::anonymous)
+        return true;
+    if (!is_ascii(req.username) || !is_ascii(local))
+        return !local.empty();
+    return ascii_lower(local) == ascii_lower(req.username);
+}
+
+}  // namespace
+
 // RFC 6120 §7.6: the bind result; then the session result if required.
 // Other stanzas are kept for the browser.
 std::vector<LoginStep> Login::on_iq_reply(const StreamHeader& header, const Element& e)
@@ -410,6 +453,9 @@ std::vector<LoginStep> Login::on_iq_reply(const StreamHeader& header, const Elem
     jid_ = trimmed_text(child(child(root, "bind", bind_ns, header), "jid", bind_ns, header));
     if (jid_.empty())
         return fail(LoginError::bind_failed, {}, "bind result carries no <jid/>");
+    if (!bound_as_requested(jid_, req_))
+        return fail(LoginError::bind_failed, {},
+            "the server bound a JID of another account or domain than requested");
     if (!session_required_)
         return done();
     session_id_ = new_id("session");

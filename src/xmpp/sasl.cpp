@@ -1,8 +1,10 @@
 #include "xmpp/sasl.hpp"
 
+#include <idn-free.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <stringprep.h>
 
 #include <algorithm>
 #include <array>
@@ -278,6 +280,49 @@ void wipe(std::string& s)
     if (!s.empty())
         OPENSSL_cleanse(s.data(), s.size());
     s.clear();
+}
+
+std::string_view describe(PrepError e)
+{
+    switch (e) {
+    case PrepError::prohibited:
+        return "contains a character SASLprep prohibits";
+    case PrepError::bidi:
+        return "mixes right-to-left and left-to-right text";
+    case PrepError::invalid_utf8:
+        return "is not valid UTF-8";
+    case PrepError::empty:
+        return "is empty after SASLprep";
+    }
+    return "?";
+}
+
+Expected<std::string, PrepError> saslprep(std::string_view text)
+{
+    // libidn takes a C string: an embedded NUL would cut it short, and
+    // U+0000 is prohibited anyway (RFC 3454 C.2.1).
+    if (text.find('\0') != std::string_view::npos)
+        return unexpected(PrepError::prohibited);
+    std::string in(text);
+    char* out = nullptr;
+    const int rc = stringprep_profile(in.c_str(), &out, "SASLprep", Stringprep_profile_flags {});
+    wipe(in);
+    if (rc != STRINGPREP_OK) {
+        if (out)
+            idn_free(out);
+        if (rc == STRINGPREP_BIDI_BOTH_L_AND_RAL || rc == STRINGPREP_BIDI_LEADTRAIL_NOT_RAL
+            || rc == STRINGPREP_BIDI_CONTAINS_PROHIBITED)
+            return unexpected(PrepError::bidi);
+        if (rc == STRINGPREP_CONTAINS_PROHIBITED || rc == STRINGPREP_CONTAINS_UNASSIGNED)
+            return unexpected(PrepError::prohibited);
+        return unexpected(PrepError::invalid_utf8);
+    }
+    std::string prepared(out);
+    OPENSSL_cleanse(out, prepared.size());
+    idn_free(out);
+    if (prepared.empty())
+        return unexpected(PrepError::empty);
+    return prepared;
 }
 
 std::string escape_saslname(std::string_view text)

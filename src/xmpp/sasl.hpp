@@ -133,4 +133,22 @@ void wipe(std::string& s);
 /// RFC 5802 §5.1 saslname: "=" becomes "=3D" and "," becomes "=2C".
 std::string escape_saslname(std::string_view name);
 
+/// Why saslprep() refused a string (RFC 4013 §2.3, §2.4; RFC 3454 §6).
+enum class PrepError {
+    prohibited,  ///< a prohibited output character (controls, private use, ...)
+    bidi,  ///< mixes or misplaces right-to-left characters
+    invalid_utf8,
+    empty,  ///< nothing left after mapping (e.g. only U+00AD)
+};
+std::string_view describe(PrepError e);
+
+/// RFC 4013 SASLprep of a username or password, as the PLAIN (RFC 4616 §2)
+/// and SCRAM (RFC 5802 §2.2) clients must apply: non-ASCII spaces become
+/// U+0020, "commonly mapped to nothing" characters go, NFKC, then the
+/// prohibited-output and bidi checks. Unassigned code points are allowed
+/// (query strings, as Prosody's own saslprep treats them), so a password
+/// with characters newer than Unicode 3.2 still works. Uses GNU libidn's
+/// "SASLprep" stringprep profile (docs/auth.md says why).
+[[nodiscard]] Expected<std::string, PrepError> saslprep(std::string_view text);
+
 }  // namespace bosun::xmpp::sasl

@@ -76,6 +76,30 @@ test('--check-config on a broken config prints every error and exits non-zero', 
     assert.notEqual(portLine, tlsLine, `port and tls reported on the same line only:\n${text}`);
 });
 
+// docs/prebind.md "The listener": secure by default.
+test('--check-config and startup refuse a plain-text prebind API off loopback; TLS or an explicit opt-in passes', { timeout: 20_000 }, async () => {
+    const base = renderBosunConfig({ port: 5280, upstreamPort: 5222, domain: 'localhost', tls: 'required', caFile: certFile, logLevel: 'info' });
+    const prebind = (extra) => `${base}\n[prebind]\nenabled = true\nlisten = ["0.0.0.0:5281"]\n${extra}\n`;
+    const plain = writeConfig('prebind-plain.toml', prebind(''));
+    let r = await bosun('--config', plain, '--check-config');
+    assert.equal(r.code, 1, output(r));
+    assert.match(output(r), /prebind\.listen: 0\.0\.0\.0 is not loopback and the listener has no TLS/);
+    r = await bosun('--config', plain);  // startup: the same refusal, before anything listens
+    assert.equal(r.code, 1, output(r));
+    assert.match(output(r), /not loopback and the listener has no TLS/);
+    r = await bosun('--config', writeConfig('prebind-optin.toml', prebind('allow_plaintext_non_loopback = true')), '--check-config');
+    assert.equal(r.code, 0, output(r));
+    assert.match(output(r), /warning/i);
+    const keyFile = certFile.replace(/\.crt$/, '.key');
+    const tls = `tls_cert_file = ${JSON.stringify(certFile)}\ntls_key_file = ${JSON.stringify(keyFile)}`;
+    r = await bosun('--config', writeConfig('prebind-tls.toml', prebind(tls)), '--check-config');
+    assert.equal(r.code, 0, output(r));
+    const badKey = `tls_cert_file = ${JSON.stringify(certFile)}\ntls_key_file = ${JSON.stringify(certFile)}`;
+    r = await bosun('--config', writeConfig('prebind-badkey.toml', prebind(badKey)), '--check-config');
+    assert.equal(r.code, 1, output(r));
+    assert.match(output(r), /tls_key_file/);
+});
+
 test('--version prints the version and exits 0', { timeout: 10_000 }, async () => {
     const r = await bosun('--version');
     assert.equal(r.code, 0, output(r));

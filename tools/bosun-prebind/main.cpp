@@ -4,11 +4,17 @@
 //   bosun-prebind keygen --id ID
 //   bosun-prebind prebind --method password|token|anonymous --jid JID
 //       [--password-file F | --password-stdin | --token-file F | --token-stdin]
-//       [--display-name N] [--resource R] [--client-ip IP]
+//       [--display-name N] [--resource R] [--client-ip IP] [--issue-resume-token]
+//   bosun-prebind prebind --method resume [--jid JID]
+//       (--resume-token-file F | --resume-token-stdin)
+//   bosun-prebind resume-tokens revoke (--resume-token-file F | --resume-token-stdin | --jid JID)
 //   bosun-prebind session get|delete SID
 //   bosun-prebind user-sessions delete JID
 // Common: --url URL (default http://127.0.0.1:5281), the API key from
-// --key-file F, $BOSUN_PREBIND_KEY or --key K (visible in ps: avoid).
+// --key-file F, $BOSUN_PREBIND_KEY or --key K (visible in ps: avoid);
+// --sign-key-id ID --sign-secret-file F signs the request (HMAC, docs/prebind.md
+// "Request signing"); --cacert F, --client-cert F --client-key F for HTTPS
+// and mTLS.
 //
 // Prints the response body on stdout; exit 0 on 2xx, 1 on any other status,
 // 2 on a usage or transport error. Secrets are wiped after the request.
@@ -21,6 +27,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -28,7 +35,9 @@
 #include <string>
 #include <vector>
 
+#include "common/random.hpp"
 #include "prebind/api_key.hpp"
+#include "prebind/signing.hpp"
 
 namespace {
 
@@ -38,13 +47,22 @@ constexpr const char* usage_text = R"(usage:
   bosun-prebind keygen --id ID
   bosun-prebind prebind --method password|token|anonymous --jid JID
       [--password-file FILE | --password-stdin | --token-file FILE | --token-stdin]
-      [--display-name NAME] [--resource RES] [--client-ip IP]
+      [--display-name NAME] [--resource RES] [--client-ip IP] [--issue-resume-token]
+  bosun-prebind prebind --method resume [--jid JID]
+      (--resume-token-file FILE | --resume-token-stdin)
+  bosun-prebind resume-tokens revoke
+      (--resume-token-file FILE | --resume-token-stdin | --jid JID)
   bosun-prebind session get|delete SID
   bosun-prebind user-sessions delete JID
 options for every request:
   --url URL        the prebind listener (default http://127.0.0.1:5281)
   --key-file FILE  file holding the API key bsk_<id>_<secret>
                    (or $BOSUN_PREBIND_KEY; --key KEY works but shows in ps)
+  --sign-key-id ID --sign-secret-file FILE
+                   sign the request with that signing key (X-Bosun-Signature)
+  --cacert FILE    PEM CA to verify an https:// listener
+  --client-cert FILE --client-key FILE
+                   PEM client certificate and key (mTLS listener)
 )";
 
 struct Args {
@@ -55,7 +73,8 @@ struct Args {
 
 bool is_flag(const std::string& name)
 {
-    return name == "--password-stdin" || name == "--token-stdin" || name == "--help";
+    return name == "--password-stdin" || name == "--token-stdin" || name == "--help"
+        || name == "--resume-token-stdin" || name == "--issue-resume-token";
 }
 
 std::optional<Args> parse_args(int argc, char** argv)
@@ -124,6 +143,50 @@ std::optional<std::string> api_key(const Args& a)
     return std::nullopt;
 }
 
+// The request target the listener sees: the --url's own path, then `path`.
+std::string request_target(const std::string& base, const std::string& path)
+{
+    const auto scheme = base.find("://");
+    const auto slash = base.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+    std::string prefix = slash == std::string::npos ? "" : base.substr(slash);
+    while (!prefix.empty() && prefix.back() == '/')
+        prefix.pop_back();
+    return prefix + path;
+}
+
+// X-Bosun-* signature headers (docs/prebind.md "Request signing"), or an
+// empty list when --sign-key-id is absent; nullopt on an error.
+std::optional<std::vector<std::string>> signature_headers(
+    const Args& a, const char* method, const std::string& target, const std::string& body)
+{
+    const auto id = value(a, "--sign-key-id");
+    const auto file = value(a, "--sign-secret-file");
+    if (!id && !file)
+        return std::vector<std::string> {};
+    if (!id || !file) {
+        std::fprintf(stderr, "bosun-prebind: --sign-key-id and --sign-secret-file go together\n");
+        return std::nullopt;
+    }
+    auto secret = bosun::prebind::read_signing_secret(*file);
+    if (!secret) {
+        std::fprintf(stderr, "bosun-prebind: %s\n", secret.error().c_str());
+        return std::nullopt;
+    }
+    unsigned char raw[16];
+    bosun::random_bytes(raw, sizeof raw);
+    std::string nonce;
+    for (const unsigned char c : raw) {
+        char buf[3];
+        std::snprintf(buf, sizeof buf, "%02x", c);
+        nonce += buf;
+    }
+    const std::string ts = std::to_string(static_cast<long long>(std::time(nullptr)));
+    const auto signature = bosun::prebind::sign_request(*secret, method, target, ts, nonce, body);
+    cleanse(*secret);
+    return std::vector<std::string> {"X-Bosun-Key-Id: " + *id, "X-Bosun-Timestamp: " + ts,
+        "X-Bosun-Nonce: " + nonce, "X-Bosun-Signature: " + signature};
+}
+
 std::size_t collect(char* data, std::size_t size, std::size_t n, void* out)
 {
     static_cast<std::string*>(out)->append(data, size * n);
@@ -154,12 +217,27 @@ int send(const Args& a, const char* method, const std::string& path, std::string
         cleanse(body);
         return 2;
     }
-    const std::string url = value(a, "--url").value_or("http://127.0.0.1:5281") + path;
+    const std::string base = value(a, "--url").value_or("http://127.0.0.1:5281");
+    const std::string url = base + path;
+    const auto signing = signature_headers(a, method, request_target(base, path), body);
+    if (!signing) {
+        cleanse(*key);
+        cleanse(body);
+        return 2;
+    }
     CURL* curl = curl_easy_init();
     std::string auth = "Authorization: Bearer " + *key;
     cleanse(*key);
     curl_slist* headers = curl_slist_append(nullptr, auth.c_str());
     headers = curl_slist_append(headers, "Expect:");
+    for (const auto& h : *signing)
+        headers = curl_slist_append(headers, h.c_str());
+    if (const auto ca = value(a, "--cacert"))
+        curl_easy_setopt(curl, CURLOPT_CAINFO, ca->c_str());
+    if (const auto cert = value(a, "--client-cert"))
+        curl_easy_setopt(curl, CURLOPT_SSLCERT, cert->c_str());
+    if (const auto client_key = value(a, "--client-key"))
+        curl_easy_setopt(curl, CURLOPT_SSLKEY, client_key->c_str());
     if (!body.empty())
         headers = curl_slist_append(headers, "Content-Type: application/json");
     std::string response;
@@ -206,21 +284,44 @@ std::optional<std::string> prebind_secret(const Args& a, const std::string& meth
     return std::nullopt;
 }
 
+// A resume token (never on the command line: it is a bearer credential).
+std::optional<std::string> resume_token(const Args& a)
+{
+    if (has_flag(a, "--resume-token-stdin"))
+        return read_secret("-");
+    if (const auto file = value(a, "--resume-token-file"))
+        return read_secret(*file);
+    return std::nullopt;
+}
+
 int prebind(const Args& a)
 {
     const auto method = value(a, "--method");
     const auto jid = value(a, "--jid");
-    if (!method || !jid) {
+    const bool resume = method == "resume";  // the token names the user
+    if (!method || (!jid && !resume)) {
         std::fprintf(stderr, "bosun-prebind: prebind needs --method and --jid\n%s", usage_text);
         return 2;
     }
-    boost::json::object auth {{"method", *method}, {"jid", *jid}};
+    boost::json::object auth {{"method", *method}};
+    if (jid)
+        auth["jid"] = *jid;
     if (*method == "password" || *method == "token") {
         auto secret = prebind_secret(a, *method);
         if (!secret)
             return 2;
         auth[*method] = *secret;
         cleanse(*secret);
+    }
+    if (resume) {
+        auto token = resume_token(a);
+        if (!token) {
+            std::fprintf(stderr,
+                "bosun-prebind: method resume needs --resume-token-file or --resume-token-stdin\n");
+            return 2;
+        }
+        auth["resume_token"] = *token;
+        cleanse(*token);
     }
     if (const auto name = value(a, "--display-name"))
         auth["display_name"] = *name;
@@ -229,7 +330,26 @@ int prebind(const Args& a)
         root["resource"] = *resource;
     if (const auto ip = value(a, "--client-ip"))
         root["client"] = boost::json::object {{"ip", *ip}};
+    if (has_flag(a, "--issue-resume-token"))
+        root["issue_resume_token"] = true;
     return send(a, "POST", "/v1/prebind", boost::json::serialize(root));
+}
+
+int revoke_resume_tokens(const Args& a)
+{
+    boost::json::object root;
+    if (const auto jid = value(a, "--jid")) {
+        root["jid"] = *jid;
+    } else if (auto token = resume_token(a)) {
+        root["resume_token"] = *token;
+        cleanse(*token);
+    } else {
+        std::fprintf(stderr,
+            "bosun-prebind: resume-tokens revoke needs --jid, "
+            "--resume-token-file or --resume-token-stdin\n");
+        return 2;
+    }
+    return send(a, "POST", "/v1/resume-tokens/revoke", boost::json::serialize(root));
 }
 
 int keygen(const Args& a)
@@ -256,6 +376,8 @@ int dispatch(const Args& a)
         return prebind(a);
     if (w.size() == 3 && w[0] == "session" && (w[1] == "get" || w[1] == "delete"))
         return send(a, w[1] == "get" ? "GET" : "DELETE", "/v1/sessions/" + url_encode(w[2]), "");
+    if (w.size() == 2 && w[0] == "resume-tokens" && w[1] == "revoke")
+        return revoke_resume_tokens(a);
     if (w.size() == 3 && w[0] == "user-sessions" && w[1] == "delete")
         return send(a, "DELETE", "/v1/users/" + url_encode(w[2]) + "/sessions", "");
     std::fprintf(stderr, "%s", usage_text);

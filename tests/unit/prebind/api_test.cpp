@@ -255,13 +255,15 @@ TEST_F(ApiTest, resource_without_may_set_resource_is_403_forbidden)
         403, "forbidden");
 }
 
-TEST_F(ApiTest, resume_is_not_implemented_yet)
+TEST_F(ApiTest, unknown_resume_token_is_403_and_logs_in_nobody)
 {
+    // resume_api_test.cpp has the rest of method resume.
     config.prebind.clients[0].allowed_methods.push_back("resume");
     rebuild();
-    expect_problem(
-        send(post(R"({"auth":{"method":"resume","jid":"a@example.org","resume_token":"r"}})")), 501,
-        "not_implemented");
+    const auto r
+        = send(post(R"({"auth":{"method":"resume","jid":"a@example.org","resume_token":"r"}})"));
+    expect_problem(r, 403, "invalid_credentials");
+    EXPECT_TRUE(service.logins.empty());
 }
 
 TEST_F(ApiTest, assertion_without_a_configured_issuer_is_403_and_logs_in_nobody)

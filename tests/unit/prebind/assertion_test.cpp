@@ -306,6 +306,55 @@ TEST_F(AssertionTest, replayed_jti_is_refused_and_logs_in_once)
     EXPECT_EQ(service.logins.size(), 1u);
 }
 
+// docs/prebind.md "When the jti is spent": a request refused for policy or a
+// limit does not spend the assertion; it works once the policy is fixed, and
+// only once.
+TEST_F(AssertionTest, jti_is_spent_only_after_the_client_policy_passed)
+{
+    const std::string token = jwt();
+    // Refused by the client's policy (may_set_resource is off), then by the
+    // sub check: neither spends the jti, so the corrected request logs in.
+    expect_refused(
+        send(post(fmt::format(
+            R"({{"auth":{{"method":"assertion","assertion":"{}"}},"resource":"web-1"}})", token))),
+        403, "forbidden");
+    expect_refused(
+        send(post(prebind_body(token, R"(,"jid":"mallory@example.org")"))), 403, "forbidden");
+    EXPECT_EQ(prebind(token).status, 201u);
+    const auto again = prebind(token);
+    EXPECT_EQ(again.status, 403u);
+    EXPECT_NE(body_of(again).at("detail").as_string().find("replayed"), std::string::npos);
+}
+
+TEST_F(AssertionTest, jti_refused_for_policy_can_be_retried_in_the_same_process)
+{
+    // The per-JID limit refuses the second request before its jti is spent.
+    config.prebind.clients[0].jid_burst = 1;
+    config.prebind.clients[0].jid_per_minute = 1;
+    rebuild();
+    ASSERT_EQ(prebind(jwt()).status, 201u);
+    const std::string token = jwt();
+    const auto limited = prebind(token);
+    EXPECT_EQ(limited.status, 429u) << limited.body;
+    now += 60s;
+    EXPECT_EQ(prebind(token).status, 201u);  // not spent by the refused request
+    now += 60s;
+    const auto again = prebind(token);
+    EXPECT_EQ(again.status, 403u);
+    EXPECT_NE(body_of(again).at("detail").as_string().find("replayed"), std::string::npos)
+        << again.body;
+    EXPECT_EQ(service.logins.size(), 2u);
+}
+
+TEST_F(AssertionTest, tickets_spend_the_jti_once)
+{
+    const auto body = fmt::format(R"({{"assertion":"{}"}})", jwt());
+    EXPECT_EQ(tickets(body).status, 201u);
+    const auto again = tickets(body);
+    EXPECT_EQ(again.status, 403u);
+    EXPECT_NE(body_of(again).at("detail").as_string().find("replayed"), std::string::npos);
+}
+
 TEST_F(AssertionTest, oversized_token_is_refused)
 {
     auto c = claims();

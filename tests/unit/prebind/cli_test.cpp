@@ -149,5 +149,27 @@ TEST_F(CliTest, usage_errors_exit_2)
     EXPECT_TRUE(service.logins.empty());
 }
 
+TEST_F(CliTest, resume_and_resume_token_revocation)
+{
+    // The resume path itself is in resume_api_test.cpp; here: what the CLI sends.
+    auto r = cli(
+        fmt::format("prebind --url {} --method resume --resume-token-stdin", url), "bsr1_unknown");
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.out.find("\"method resume is not allowed"), std::string::npos) << r.out;
+    r = cli(fmt::format("prebind --url {} --method password --jid a@example.org --password-stdin "
+                        "--issue-resume-token",
+                url),
+        "pw");
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.out.find("\"error\":\"forbidden\""), std::string::npos) << r.out;
+    r = cli(fmt::format("resume-tokens revoke --url {} --resume-token-stdin", url), "bsr1_x");
+    EXPECT_EQ(r.code, 0) << r.out;
+    r = cli(fmt::format("resume-tokens revoke --url {} --jid alice@example.org", url));
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(cli(fmt::format("prebind --url {} --method resume", url)).code, 2);
+    EXPECT_EQ(cli(fmt::format("resume-tokens revoke --url {}", url)).code, 2);
+    EXPECT_TRUE(service.logins.empty());
+}
+
 }  // namespace
 }  // namespace bosun::prebind::test

@@ -155,18 +155,75 @@ TEST(PrebindConfig, listen_on_the_bosh_port_is_rejected)
     EXPECT_TRUE(mentions(r.errors, "never be served on the public BOSH port"));
 }
 
-TEST(PrebindConfig, warns_when_enabled_without_clients_or_off_loopback)
+TEST(PrebindConfig, warns_when_enabled_without_clients)
 {
-    const auto r = load("[prebind]\nenabled = true\nlisten = [\"10.0.0.5:5281\"]\n");
+    const auto r = load("[prebind]\nenabled = true\n");
     EXPECT_TRUE(r.ok());
     EXPECT_TRUE(mentions(r.warnings, "no [[prebind.clients]]"));
-    EXPECT_TRUE(mentions(r.warnings, "10.0.0.5 is not loopback"));
 }
 
-TEST(PrebindConfig, tls_keys_are_not_accepted_yet)
+TEST(PrebindConfig, plaintext_listener_off_loopback_is_refused_unless_allowed)
 {
-    const auto r = load("[prebind]\ncert_file = \"/etc/ssl/a.pem\"\n");
-    EXPECT_TRUE(mentions(r.errors, "prebind.cert_file: unknown key"));
+    auto r = load("[prebind]\nenabled = true\nlisten = [\"10.0.0.5:5281\"]\n");
+    EXPECT_FALSE(r.ok());
+    EXPECT_TRUE(mentions(r.errors, "prebind.listen: 10.0.0.5 is not loopback"));
+    r = load("[prebind]\nenabled = true\nlisten = [\"10.0.0.5:5281\"]\n"
+             "allow_plaintext_non_loopback = true\n");
+    EXPECT_TRUE(r.ok());
+    EXPECT_TRUE(mentions(r.warnings, "10.0.0.5 is not loopback"));
+    r = load("[prebind]\nenabled = true\nlisten = [\"10.0.0.5:5281\"]\n"
+             "tls_cert_file = \"/etc/bosun/api.crt\"\ntls_key_file = \"/etc/bosun/api.key\"\n");
+    EXPECT_TRUE(r.ok());
+    EXPECT_FALSE(mentions(r.warnings, "not loopback"));
+}
+
+TEST(PrebindConfig, tls_files_come_in_pairs_and_client_ca_needs_tls)
+{
+    auto r = load("[prebind]\ntls_cert_file = \"/etc/bosun/api.crt\"\n");
+    EXPECT_TRUE(mentions(r.errors, "tls_cert_file and tls_key_file must be set together"));
+    r = load("[prebind]\ntls_client_ca_file = \"/etc/bosun/ca.pem\"\n");
+    EXPECT_TRUE(
+        mentions(r.errors, "prebind.tls_client_ca_file: is set but the listener has no TLS"));
+    EXPECT_TRUE(mentions(
+        load("[prebind]\ncert_file = \"/a.pem\"\n").errors, "prebind.cert_file: unknown key"));
+}
+
+TEST(PrebindConfig, reads_signing_keys_and_jid_limits)
+{
+    const auto r = load(fmt::format(R"(
+[prebind]
+max_signature_nonces = 500
+[[prebind.clients]]
+id = "app"
+key_hashes = ["{}"]
+allowed_domains = ["example.org"]
+require_signature = true
+jid_burst = 3
+jid_per_minute = 6
+[[prebind.clients.signing_keys]]
+id = "k2026"
+secret_file = "/etc/bosun/app-k2026.secret"
+)",
+        hash_a));
+    ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0]);
+    const auto& p = r.config.prebind;
+    EXPECT_EQ(p.max_signature_nonces, 500u);
+    ASSERT_EQ(p.clients.size(), 1u);
+    EXPECT_TRUE(p.clients[0].require_signature);
+    EXPECT_EQ(p.clients[0].jid_burst, 3u);
+    EXPECT_EQ(p.clients[0].jid_per_minute, 6u);
+    ASSERT_EQ(p.clients[0].signing_keys.size(), 1u);
+    EXPECT_EQ(p.clients[0].signing_keys[0].id, "k2026");
+    EXPECT_EQ(p.clients[0].signing_keys[0].secret_file, "/etc/bosun/app-k2026.secret");
+}
+
+TEST(PrebindConfig, require_signature_needs_a_signing_key)
+{
+    const auto r
+        = load(fmt::format("[[prebind.clients]]\nid = \"app\"\nkey_hashes = [\"{}\"]\n"
+                           "allowed_domains = [\"example.org\"]\nrequire_signature = true\n",
+            hash_a));
+    EXPECT_TRUE(mentions(r.errors, "needs at least one [[prebind.clients.signing_keys]]"));
 }
 
 TEST(PrebindConfig, out_of_range_values_are_errors)
@@ -285,8 +342,37 @@ TEST(PrebindConfig, ticket_needs_a_secret_file_and_unknown_strategy_is_an_error)
 {
     auto r = load("prebind_login = \"ticket\"\n");
     EXPECT_TRUE(mentions(r.errors, "ticket_secret_file: is required"));
-    r = load("prebind_login = \"ejabberd_jwt\"\n");
-    EXPECT_TRUE(mentions(r.errors, "\"ejabberd_jwt\" is not one of: none, ticket"));
+    r = load("prebind_login = \"ejabberd\"\n");
+    EXPECT_TRUE(mentions(r.errors, "\"ejabberd\" is not one of: none, ticket, ejabberd_jwt"));
+}
+
+TEST(PrebindConfig, reads_the_ejabberd_jwt_strategy_with_its_defaults)
+{
+    auto r
+        = load("prebind_login = \"ejabberd_jwt\"\nejabberd_jwt_key_file = \"/etc/bosun/ej.jwk\"\n");
+    ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0]);
+    const auto& up = r.config.upstreams.at("example.org");
+    EXPECT_EQ(up.prebind_login, AssertionLogin::ejabberd_jwt);
+    EXPECT_EQ(up.ejabberd_jwt_key_file, "/etc/bosun/ej.jwk");
+    EXPECT_EQ(up.ejabberd_jwt_jid_field, "jid");
+    EXPECT_EQ(up.ejabberd_jwt_lifetime, Seconds(60));
+    r = load("prebind_login = \"ejabberd_jwt\"\nejabberd_jwt_key_file = \"/k.pem\"\n"
+             "ejabberd_jwt_jid_field = \"user\"\nejabberd_jwt_lifetime = 15\n");
+    ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0]);
+    EXPECT_EQ(r.config.upstreams.at("example.org").ejabberd_jwt_jid_field, "user");
+    EXPECT_EQ(r.config.upstreams.at("example.org").ejabberd_jwt_lifetime, Seconds(15));
+}
+
+TEST(PrebindConfig, ejabberd_jwt_needs_a_key_file_a_string_claim_and_a_short_lifetime)
+{
+    auto r = load("prebind_login = \"ejabberd_jwt\"\n");
+    EXPECT_TRUE(mentions(
+        r.errors, "ejabberd_jwt_key_file: is required when prebind_login = \"ejabberd_jwt\""));
+    r = load("ejabberd_jwt_jid_field = \"exp\"\nejabberd_jwt_lifetime = 3600\n");
+    EXPECT_TRUE(mentions(r.errors, "ejabberd_jwt_jid_field: \"exp\" is not a string claim"));
+    EXPECT_TRUE(mentions(r.errors, "ejabberd_jwt_lifetime: 3600 is out of range"));
+    r = load("ejabberd_jwt_jid_field = \"my jid\"\n");
+    EXPECT_TRUE(mentions(r.errors, "ejabberd_jwt_jid_field: expected a claim name without spaces"));
 }
 
 TEST(PrebindConfig, client_naming_an_unknown_issuer_is_an_error_and_assertion_without_one_warns)

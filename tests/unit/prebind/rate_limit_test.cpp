@@ -29,6 +29,25 @@ TEST(RateLimiter, refills_with_time)
     EXPECT_TRUE(limits.acquire("app", 6, t0 + 11s));
 }
 
+// Reference §6.8 per (client, bare JID): burst 5, then 12 a minute.
+TEST(RateLimiter, burst_then_steady_rate)
+{
+    RateLimiter limits;
+    const TimePoint t0 {};
+    for (int i = 0; i < 5; ++i)
+        EXPECT_FALSE(limits.acquire("app\nalice@example.org", 5, 12, t0)) << i;
+    const auto wait = limits.acquire("app\nalice@example.org", 5, 12, t0);
+    ASSERT_TRUE(wait);
+    EXPECT_EQ(*wait, 5s);  // 12 a minute: one token every 5 s
+    EXPECT_TRUE(limits.acquire("app\nalice@example.org", 5, 12, t0 + 4s));
+    EXPECT_FALSE(limits.acquire("app\nalice@example.org", 5, 12, t0 + 5s));
+    EXPECT_TRUE(limits.acquire("app\nalice@example.org", 5, 12, t0 + 6s));
+    // A full minute later only the burst is back, not 12.
+    for (int i = 0; i < 5; ++i)
+        EXPECT_FALSE(limits.acquire("app\nalice@example.org", 5, 12, t0 + 120s)) << i;
+    EXPECT_TRUE(limits.acquire("app\nalice@example.org", 5, 12, t0 + 120s));
+}
+
 TEST(RateLimiter, keys_are_independent)
 {
     RateLimiter limits;

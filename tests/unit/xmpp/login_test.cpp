@@ -435,6 +435,41 @@ TEST(Login, rfc6120_section7_bind_result_without_jid_fails)
     EXPECT_EQ(failed.error, LoginError::bind_failed);
 }
 
+// Issue 4: the prebind answer names the account asked for, so a bind result
+// for another account or domain fails the login (502 upstream_error).
+TEST(Login, bind_result_for_another_account_fails)
+{
+    for (const std::string_view jid : {"mallory@example.org/r", "alice@evil.example/r",
+             "example.org/r", "alice@example.org.evil/r"}) {
+        Conversation c(request(sasl::Policy::plain_secret, "alice", "tok"));
+        plain_through_restart(c);
+        std::string id = bind_id(c);
+        const auto& failed = only<LoginFailed>(c.server(bind_result(id, std::string(jid))));
+        EXPECT_EQ(failed.error, LoginError::bind_failed) << jid;
+        EXPECT_EQ(failed.detail.find("mallory"), std::string::npos);  // no JIDs in the detail
+    }
+}
+
+TEST(Login, bind_result_may_differ_in_ascii_case_only)
+{
+    Conversation c(request(sasl::Policy::plain_secret, "Alice", "tok"));
+    plain_through_restart(c);
+    std::string id = bind_id(c);
+    const auto& done = only<LoginDone>(c.server(bind_result(id, "alice@Example.ORG/r")));
+    EXPECT_EQ(done.jid, "alice@Example.ORG/r");
+}
+
+TEST(Login, anonymous_bind_result_must_be_in_the_requested_domain)
+{
+    Conversation c(request(sasl::Policy::anonymous, "", "", false));
+    only<LoginSend>(c.server(features_with({"ANONYMOUS"})));
+    only<LoginRestart>(c.server(sasl_element("success", "")));
+    c.restart();
+    std::string id = bind_id(c);
+    const auto& failed = only<LoginFailed>(c.server(bind_result(id, "7f3a@other.example/x1")));
+    EXPECT_EQ(failed.error, LoginError::bind_failed);
+}
+
 TEST(Login, rfc6120_section7_no_bind_feature_after_restart_fails)
 {
     Conversation c(request(sasl::Policy::plain_secret, "alice", "tok"));

@@ -364,5 +364,77 @@ TEST(MechanismChoiceNoCallback, without_a_binding_function_no_plus)
     EXPECT_FALSE(selection->binding);
 }
 
+// ---- RFC 4013 §3 examples, and what PLAIN/SCRAM need of SASLprep ----------
+
+std::string prepped(std::string_view text)
+{
+    auto r = saslprep(text);
+    return r ? *r : "<" + std::string(describe(r.error())) + ">";
+}
+
+TEST(Saslprep, rfc4013_section3_soft_hyphen_is_mapped_to_nothing)
+{
+    EXPECT_EQ(prepped("I\u00ADX"), "IX");
+}
+
+TEST(Saslprep, rfc4013_section3_ascii_is_unchanged_and_case_is_kept)
+{
+    EXPECT_EQ(prepped("user"), "user");
+    EXPECT_EQ(prepped("USER"), "USER");
+}
+
+TEST(Saslprep, rfc4013_section3_nfkc)
+{
+    EXPECT_EQ(prepped("\u00AA"), "a");  // FEMININE ORDINAL INDICATOR
+    EXPECT_EQ(prepped("\u2168"), "IX");  // ROMAN NUMERAL NINE
+}
+
+TEST(Saslprep, rfc4013_section3_prohibited_character)
+{
+    const auto r = saslprep("\u0007");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), PrepError::prohibited);
+}
+
+TEST(Saslprep, rfc4013_section3_bidirectional_check)
+{
+    const auto r = saslprep("\u0627\u0031");  // ARABIC LETTER ALEF, DIGIT ONE
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), PrepError::bidi);
+}
+
+TEST(Saslprep, rfc4013_section2_1_non_ascii_space_becomes_space)
+{
+    EXPECT_EQ(prepped("pass\u00A0word\u3000!"), "pass word !");
+}
+
+TEST(Saslprep, rfc3454_b1_commonly_mapped_to_nothing_is_removed)
+{
+    // Table B.1 lists U+034F, U+200D and U+FEFF, among others.
+    EXPECT_EQ(prepped("a\u200Db\uFEFFc\u034Fd"), "abcd");
+}
+
+TEST(Saslprep, prohibited_outputs_and_bad_input_are_refused)
+{
+    for (const std::string& bad : {std::string("tab\there"), std::string("del\x7F"),
+             std::string("private\uE000use"), std::string("nul\0byte", 8)}) {
+        const auto r = saslprep(bad);
+        ASSERT_FALSE(r) << bad;
+        EXPECT_EQ(r.error(), PrepError::prohibited) << bad;
+    }
+    const auto bad_utf8 = saslprep("\xC3\x28");
+    ASSERT_FALSE(bad_utf8);
+    EXPECT_EQ(bad_utf8.error(), PrepError::invalid_utf8);
+    const auto empty = saslprep("\u00AD");
+    ASSERT_FALSE(empty);
+    EXPECT_EQ(empty.error(), PrepError::empty);
+}
+
+TEST(Saslprep, unassigned_code_points_are_allowed_like_query_strings)
+{
+    // An emoji (Unicode 6.0) is unassigned in Unicode 3.2's table A.1.
+    EXPECT_EQ(prepped("pw\U0001F600"), "pw\U0001F600");
+}
+
 }  // namespace
 }  // namespace bosun::xmpp::sasl
