@@ -531,6 +531,26 @@ Actions Session::on_upstream_closed(Condition why, TimePoint now)
     return out;
 }
 
+Actions Session::on_request_gone(RequestId request, TimePoint now)
+{
+    Actions out;
+    if (ended_)
+        return out;
+    const auto it
+        = std::find_if(held_.begin(), held_.end(), [request](const Held& h) { return h.request == request; });
+    if (it == held_.end() || (it->rid == creation_rid_ && !creation_answered_))
+        return out;
+    const Held h = *it;
+    held_.erase(it);
+    // No payloads: pending_ stays for the next request. The ack goes out as
+    // usual; a pending §9.2 report waits for a response that will be read.
+    ResponseBuilder b;
+    if (params_.acks && last_rid_ != h.rid)
+        b.attr("ack", std::to_string(last_rid_));
+    answer(h, b.build(), now, out);
+    return out;
+}
+
 Actions Session::on_tick(TimePoint now)
 {
     Actions out;

@@ -143,6 +143,13 @@ public:
     /// A request naming this session whose body could not be parsed: the
     /// session ends with bad-request (§17.2, checklist #87).
     Actions on_bad_request(RequestId request, TimePoint now, Condition why = Condition::bad_request);
+    /// The HTTP connection of a held request closed before its answer (a
+    /// page unload, a dropped network): nothing written to it would be read.
+    /// The request is answered with an empty body that stays replayable for
+    /// a retry of its rid, and what the server sends waits for the client's
+    /// next request instead (XEP-0124 §14.3, reference prebind-and-auth §6.6).
+    /// The creation request is not touched: its answer carries the sid.
+    Actions on_request_gone(RequestId request, TimePoint now);
     Actions on_upstream(std::vector<UpstreamElement> elements, TimePoint now);
     Actions on_upstream_closed(Condition why, TimePoint now);
     Actions on_tick(TimePoint now);

@@ -159,4 +159,15 @@ std::string resolve_client_ip(
     return client.to_string();
 }
 
+bool forwarded_secure(
+    const net::ip::address& peer, std::string_view forwarded_proto, const AddressMatcher& trusted)
+{
+    if (!trusted.contains(peer))
+        return false;
+    const auto elements = split_commas(forwarded_proto);
+    if (elements.empty())
+        return false;
+    return beast::iequals(trim(elements.front()), "https");
+}
+
 }  // namespace bosun::frontend

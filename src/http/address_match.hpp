@@ -1,5 +1,6 @@
 #pragma once
-// Trusted-proxy matching and client-IP resolution (X-Forwarded-For).
+// Trusted-proxy matching, client-IP resolution (X-Forwarded-For) and the
+// client's scheme (X-Forwarded-Proto).
 // Pure: no sockets, only Asio's address types.
 
 #include <optional>
@@ -46,5 +47,14 @@ private:
 // joined with ",". The result is always a normalized numeric address.
 std::string resolve_client_ip(
     const net::ip::address& peer, std::string_view forwarded_for, const AddressMatcher& trusted);
+
+// Whether the client reached the front proxy over TLS (XEP-0124 §19.1,
+// checklist #9). Bosun itself speaks plain HTTP behind a TLS-terminating
+// proxy, so only a trusted proxy's X-Forwarded-Proto tells: true iff the
+// peer is trusted and the left-most X-Forwarded-Proto element (the scheme
+// the first proxy saw) is "https". `forwarded_proto` is every field value
+// joined with ",".
+bool forwarded_secure(
+    const net::ip::address& peer, std::string_view forwarded_proto, const AddressMatcher& trusted);
 
 }  // namespace bosun::frontend

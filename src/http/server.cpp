@@ -51,9 +51,10 @@ constexpr auto linger_timeout = std::chrono::seconds(1);
 constexpr std::size_t linger_max_bytes = 1024 * 1024;
 constexpr std::size_t linger_read_size = 16 * 1024;
 constexpr auto accept_backoff = std::chrono::milliseconds(100);
-// An idle connection keeps at most this much read buffer; thousands of idle
-// keep-alive connections must not each pin a large request's buffer.
-constexpr std::size_t idle_buffer_capacity = 16 * 1024;
+// Memory (W1, docs/benchmarks.md): a connection whose request is held for a
+// long poll, or that waits for its next request, keeps no read buffer (it
+// is freed once a request is parsed and nothing pipelined follows) and none
+// of the request's headers but the two its answer needs.
 constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
 // How much of an oversized body is read to find its start tag (checklist #100).
 constexpr std::size_t oversized_peek_bytes = 4 * 1024;
@@ -117,10 +118,11 @@ bool expects_continue(const Request& req)
     return req.version() == 11 && it != req.end() && beast::iequals(it->value(), "100-continue");
 }
 
-std::string forwarded_for(const Request& req)
+// Every value of a header that may repeat, joined with "," (RFC 9110 §5.3).
+std::string joined_header(const Request& req, std::string_view name)
 {
     std::string out;
-    for (auto [it, end] = req.equal_range("X-Forwarded-For"); it != end; ++it) {
+    for (auto [it, end] = req.equal_range(name); it != end; ++it) {
         if (!out.empty())
             out += ',';
         out.append(it->value().data(), it->value().size());
@@ -209,6 +211,39 @@ Expected<std::string, Response> decode_body(Request& req, std::size_t max_body_b
     return unexpected(make_problem(http::status::bad_request, "request body does not decode"));
 }
 
+// What Router::bosh() reads of a request once the service has answered:
+// Origin (CORS) and Accept-Encoding. A browser sends 1-2 KiB of other
+// headers (cookies, user agent) that a held request need not pin.
+Request answer_context(const Request& req)
+{
+    Request kept {req.method(), {}, req.version()};
+    for (const auto field : {http::field::origin, http::field::accept_encoding}) {
+        for (auto [it, end] = req.equal_range(field); it != end; ++it)
+            kept.insert(field, it->value());
+    }
+    return kept;
+}
+
+runtime::BoshHttpResponse service_failure()
+{
+    runtime::BoshHttpResponse failed;
+    failed.status = 500;
+    failed.content_type = problem_content_type;
+    failed.body = make_problem(http::status::internal_server_error, "internal error").body();
+    return failed;
+}
+
+std::string describe(const std::exception_ptr& e)
+{
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        return ex.what();
+    } catch (...) {
+        return "unknown exception";
+    }
+}
+
 }  // namespace
 
 // One client connection. Its run() is the one coroutine per connection: it
@@ -231,6 +266,13 @@ private:
     net::awaitable<error_code> read_body();
     net::awaitable<Response> respond(Request req);
     net::awaitable<runtime::BoshHttpResponse> ask_service(runtime::BoshHttpRequest request);
+    // A held request's watch, alive while the service holds the request.
+    struct Watch {
+        net::cancellation_signal signal;  // cancels the service's wait
+        bool active = true;  // cleared once the service answered
+        bool gone = false;  // the client closed its end
+    };
+    void watch_client(std::shared_ptr<Watch> watch);
     net::awaitable<error_code> write(Response res);
     net::awaitable<void> fail(error_code ec);
     net::awaitable<bool> answer_oversized_bosh();
@@ -243,6 +285,7 @@ private:
     std::optional<Parser> parser_;
     net::ip::address peer_;
     bool idle_ = false;
+    bool drop_ = false;  // close without answering (checklist #9)
 };
 
 Connection::Connection(std::shared_ptr<ServerState> state, tcp::socket socket)
@@ -287,10 +330,19 @@ net::awaitable<void> Connection::run()
         }
         auto req = parser_->release();
         parser_.reset();
+        if (buffer_.size() == 0)
+            buffer_.shrink_to_fit();  // frees it; the next request gets a small one
         const bool head = req.method() == http::verb::head;
         const unsigned version = req.version();
         const bool keep_alive = req.keep_alive();
         auto res = co_await respond(std::move(req));
+        if (drop_) {
+            // XEP-0124 §19.1 (checklist #9): plain HTTP for a session
+            // created over TLS gets its connection closed, no body.
+            error_code ec;
+            socket_.close(ec);
+            co_return;
+        }
         const bool keep = keep_alive && !state_->stopping;
         finalize(res, version, head, keep);
         if (const auto ec = co_await write(std::move(res))) {
@@ -312,8 +364,6 @@ net::awaitable<bool> Connection::await_request(bool first)
         co_return true;  // pipelined
     if (state_->stopping)
         co_return false;
-    if (buffer_.capacity() > idle_buffer_capacity)
-        buffer_.shrink_to_fit();
     const auto& cfg = state_->cfg;
     timer_.expires_after(first ? cfg.read_timeout : cfg.idle_timeout);
     idle_ = true;
@@ -368,16 +418,62 @@ net::awaitable<Response> Connection::respond(Request req)
     if (!body)
         co_return std::move(body).error();
     bosh.body = std::move(*body);
-    bosh.client_ip = resolve_client_ip(peer_, forwarded_for(req), state.trusted);
-    bosh.secure = false;
+    bosh.client_ip = resolve_client_ip(peer_, joined_header(req, "X-Forwarded-For"), state.trusted);
+    bosh.secure = forwarded_secure(peer_, joined_header(req, "X-Forwarded-Proto"), state.trusted);
+    const Request context = answer_context(req);
+    req = {};  // frees the headers and what is left of the body
     // No read deadline here: the service may hold the request for up to
     // 'wait' seconds (XEP-0124 §7.2, long poll).
-    auto out = co_await ask_service(std::move(bosh));
-    co_return state.router.bosh(req, std::move(out));
+    // While the request is held, watch its connection: a client that goes
+    // away (page unload) cancels the request, so the data the session would
+    // have put in it waits for the client's next request instead of being
+    // written to a dead socket.
+    // The service runs as a child coroutine whose cancellation slot the
+    // watch holds; a plain handler watches the socket. (An `a || b` of two
+    // coroutines costs ~2 KiB more per held request: W1 memory.)
+    auto watch = std::make_shared<Watch>();
+    watch_client(watch);
+    auto op = net::co_spawn(socket_.get_executor(), state.service.handle(std::move(bosh)),
+        net::bind_cancellation_slot(watch->signal.slot(), net::as_tuple(net::use_awaitable)));
+    auto [escaped, out] = co_await std::move(op);
+    watch->active = false;
+    error_code ignored;
+    socket_.cancel(ignored);  // ends the watch
+    if (escaped) {
+        // The service promises not to throw; if it does anyway, the client
+        // gets a 500 and the connection survives.
+        log::error("http {}: session service threw: {}", peer_.to_string(), describe(escaped));
+        out = service_failure();
+    }
+    if (watch->gone) {
+        drop_ = true;
+        co_return Response {};
+    }
+    drop_ = out.drop_connection;
+    co_return state.router.bosh(context, std::move(out));
 }
 
-// The service promises not to throw; if it does anyway, the client gets a
-// 500 and the connection survives.
+// Cancels the held request when the client closes its end of the
+// connection (EOF or reset: readable with nothing to read). Pipelined bytes
+// (its next request) are left for the next read and end the watch. The
+// handler touches the connection only while the watch is active, that is
+// while respond() is suspended and the connection alive.
+void Connection::watch_client(std::shared_ptr<Watch> watch)
+{
+    socket_.async_wait(tcp::socket::wait_read, [this, watch](error_code ec) {
+        if (!watch->active || ec == net::error::operation_aborted)
+            return;
+        if (!ec) {
+            error_code avail_ec;
+            if (socket_.available(avail_ec) > 0 && !avail_ec)
+                return;
+        }
+        watch->gone = true;
+        watch->signal.emit(net::cancellation_type::terminal);
+    });
+}
+
+// The rare path (oversized bodies) awaits the service in a frame of its own.
 net::awaitable<runtime::BoshHttpResponse> Connection::ask_service(runtime::BoshHttpRequest request)
 {
     try {
@@ -385,11 +481,7 @@ net::awaitable<runtime::BoshHttpResponse> Connection::ask_service(runtime::BoshH
     } catch (const std::exception& ex) {
         log::error("http {}: session service threw: {}", peer_.to_string(), ex.what());
     }
-    runtime::BoshHttpResponse failed;
-    failed.status = 500;
-    failed.content_type = problem_content_type;
-    failed.body = make_problem(http::status::internal_server_error, "internal error").body();
-    co_return failed;
+    co_return service_failure();
 }
 
 net::awaitable<error_code> Connection::write(Response res)
@@ -458,9 +550,12 @@ net::awaitable<bool> Connection::answer_oversized_bosh()
     // The runtime ends the session the body names and answers for it.
     runtime::BoshHttpRequest bosh;
     bosh.body = std::string(prefix());
-    bosh.client_ip = resolve_client_ip(peer_, forwarded_for(req), state_->trusted);
+    bosh.client_ip = resolve_client_ip(peer_, joined_header(req, "X-Forwarded-For"), state_->trusted);
+    bosh.secure = forwarded_secure(peer_, joined_header(req, "X-Forwarded-Proto"), state_->trusted);
     bosh.over_limit = true;
     auto out = co_await ask_service(std::move(bosh));
+    if (out.drop_connection)
+        co_return true;  // checklist #9: closed, no answer
     auto res = state_->router.bosh(req, std::move(out));
     finalize(res, req.version(), false, false);
     co_await write(std::move(res));

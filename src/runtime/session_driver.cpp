@@ -1,6 +1,7 @@
 #include "runtime/session_driver.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <utility>
 
 #include "common/log.hpp"
@@ -276,8 +277,25 @@ net::awaitable<BoshHttpResponse> SessionDriver::submit(bosh::BodyRequest body)
 
 net::awaitable<BoshHttpResponse> SessionDriver::wait_for(bosh::RequestId id, Waiter& waiter)
 {
-    if (!waiter.response)
+    while (!waiter.response) {
         co_await waiter.signal.async_wait(net::as_tuple(net::use_awaitable));
+        if (waiter.response)
+            break;
+        const auto state = co_await net::this_coro::cancellation_state;
+        if (state.cancelled() == net::cancellation_type::none)
+            break;
+        // The HTTP front end cancelled us: the request's connection closed
+        // while it was held. The core answers it without the data, which
+        // then waits for the next request ("nothing is lost").
+        log::debug("sid={} held request's connection closed", tag_);
+        if (session_ && !ended_)
+            apply(session_->on_request_gone(id, Clock::now()));
+        if (waiter.response)
+            break;
+        // Not a request the core lets go (the creation request): its answer
+        // is still due, so wait on as if nothing happened.
+        co_await net::this_coro::reset_cancellation_state();
+    }
     waiters_.erase(id);
     if (!waiter.response) {
         // The core answers every request it accepted; reaching here is a bug.
@@ -403,7 +421,14 @@ void SessionDriver::close_upstream(std::vector<std::string> undelivered)
 
 void SessionDriver::on_upstream_open(const xmpp::StreamHeader& header)
 {
-    upstream_header_ = header;
+    // Only its namespace declarations are kept: they are what telling
+    // stream elements apart needs, and idle sessions need not carry the rest.
+    upstream_header_.attributes.clear();
+    for (const auto& attribute : header.attributes) {
+        if (attribute.first == "xmlns" || attribute.first.starts_with("xmlns:"))
+            upstream_header_.attributes.push_back(attribute);
+    }
+    upstream_header_.attributes.shrink_to_fit();
     log::debug("sid={} upstream stream open (id={})", tag_, header.attr("id"));
 }
 
@@ -460,6 +485,10 @@ void SessionDriver::on_upstream_closed(xmpp::UpstreamClosed why)
     apply(session_->on_upstream_closed(condition_for(why.kind), Clock::now()));
 }
 
+// One timer per session, waited on by a plain handler rather than a
+// coroutine: an idle session then holds one small handler, not a spawned
+// coroutine's frames (W1 memory, docs/benchmarks.md). Re-arming cancels the
+// wait before; the generation tells a stale completion from the live one.
 void SessionDriver::rearm_timer()
 {
     if (ended_ || !session_)
@@ -467,32 +496,27 @@ void SessionDriver::rearm_timer()
     const auto deadline = session_->next_deadline();
     if (!deadline)
         return;
-    if (timer_running_ && timer_.expiry() == *deadline)
+    if (timer_armed_ && timer_.expiry() == *deadline)
         return;
     timer_.expires_at(*deadline);
-    if (!timer_running_) {
-        timer_running_ = true;
-        net::co_spawn(manager_.executor(), [self = shared_from_this()] { return self->timer_loop(); },
-                      [](std::exception_ptr e) {
-                          if (e)
-                              log::error("session timer failed");
-                      });
-    }
+    timer_armed_ = true;
+    timer_.async_wait([self = shared_from_this(), generation = ++timer_generation_](error_code ec) {
+        if (ec || generation != self->timer_generation_)
+            return;
+        self->on_timer();
+    });
 }
 
-net::awaitable<void> SessionDriver::timer_loop()
+void SessionDriver::on_timer()
 {
-    // One timer per session. Re-arming cancels the wait; the loop then waits
-    // for the new expiry.
-    while (!ended_) {
-        auto [ec] = co_await timer_.async_wait(net::as_tuple(net::use_awaitable));
-        if (ended_)
-            break;
-        if (!ec || Clock::now() >= timer_.expiry()) {
-            apply(session_->on_tick(Clock::now()));
-        }
+    timer_armed_ = false;
+    if (ended_)
+        return;
+    try {
+        apply(session_->on_tick(Clock::now()));
+    } catch (const std::exception& ex) {
+        log::error("sid={} session timer failed: {}", tag_, ex.what());
     }
-    timer_running_ = false;
 }
 
 }  // namespace bosun::runtime

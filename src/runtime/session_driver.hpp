@@ -3,6 +3,7 @@
 // drive the upstream XMPP connection), feeds it upstream events, and keeps
 // one timer for its deadlines.
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,18 @@ public:
     /// Ends the session from Bosun's side (the prebind API).
     void close(bosun::Condition why);
 
+    /// XEP-0124 §19.1 (checklist #9): whether a request that did (or did
+    /// not) arrive over TLS may speak for this session. Once the session
+    /// used TLS, plain requests are refused.
+    bool admits(bool secure) const { return secure || !secure_.value_or(false); }
+    /// Records how the session began: its creation request, or a prebound
+    /// session's first (attach) request. Later calls change nothing.
+    void note_scheme(bool secure)
+    {
+        if (!secure_)
+            secure_ = secure;
+    }
+    const std::string& tag() const { return tag_; }
     bool ended() const { return ended_; }
     /// The full JID a prebound session is bound to; empty otherwise.
     const std::string& jid() const { return jid_; }
@@ -64,7 +77,7 @@ private:
     void close_upstream(std::vector<std::string> undelivered);
     void flush_elements();
     void rearm_timer();
-    net::awaitable<void> timer_loop();
+    void on_timer();
     BoshHttpResponse to_http(bosh::Respond r) const;
 
     SessionManager& manager_;
@@ -79,8 +92,10 @@ private:
     bool flush_posted_ = false;
     std::unordered_map<bosh::RequestId, Waiter*> waiters_;
     net::steady_timer timer_;
-    bool timer_running_ = false;
+    bool timer_armed_ = false;
+    std::uint64_t timer_generation_ = 0;
     bool ended_ = false;
+    std::optional<bool> secure_;  ///< set by the first request (checklist #9)
 };
 
 }  // namespace bosun::runtime

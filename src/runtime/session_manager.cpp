@@ -82,6 +82,17 @@ void SessionManager::remove(const std::string& sid)
     sessions_.erase(sid);
 }
 
+namespace {
+
+BoshHttpResponse dropped()
+{
+    BoshHttpResponse r;
+    r.drop_connection = true;
+    return r;
+}
+
+}  // namespace
+
 BoshHttpResponse SessionManager::error_response(bosun::Condition why, bool legacy) const
 {
     BoshHttpResponse r;
@@ -96,47 +107,89 @@ BoshHttpResponse SessionManager::error_response(bosun::Condition why, bool legac
     return r;
 }
 
-net::awaitable<BoshHttpResponse> SessionManager::handle(BoshHttpRequest request)
+// What handle() does with a request, decided without suspending: a
+// coroutine keeps every local in its frame, and this frame lives as long
+// as a held long poll, so it should carry one BodyRequest and no more
+// (W1 memory, docs/benchmarks.md).
+struct SessionManager::Routed {
+    std::optional<BoshHttpResponse> answer;  ///< answered at once
+    std::shared_ptr<SessionDriver> driver;  ///< the session's; null: create one
+    bosh::BodyRequest body;
+};
+
+SessionManager::Routed SessionManager::route(BoshHttpRequest& request)
 {
+    Routed routed;
     if (request.over_limit) {
         // §17.2 (checklist #100): a body over the limit ends the session it
         // names, if its start tag still tells which one.
         auto start = bosh::parse_body(request.body);
         const std::optional<std::string> sid = start ? start.value().sid : start.error().sid;
         log::info("request from {} over the body limit: policy-violation", request.client_ip);
-        if (sid) {
-            if (auto it = sessions_.find(*sid); it != sessions_.end()) {
-                auto driver = it->second;
-                co_return driver->reject(Condition::policy_violation);
-            }
-        }
-        co_return error_response(Condition::policy_violation, false);
+        routed.answer = answer_failed(sid, Condition::policy_violation, request.secure);
+        return routed;
     }
     auto parsed = bosh::parse_body(request.body);
+    request.body = std::string();  // parsed: a held request need not keep it
     if (!parsed) {
         const auto& failure = parsed.error();
         log::debug("bad request from {}: {}", request.client_ip, failure.detail);
-        if (failure.sid) {
-            if (auto it = sessions_.find(*failure.sid); it != sessions_.end()) {
-                auto driver = it->second;
-                co_return driver->reject(failure.condition);
-            }
-        }
-        co_return error_response(failure.condition, false);
+        routed.answer = answer_failed(failure.sid, failure.condition, request.secure);
+        return routed;
     }
-    bosh::BodyRequest body = std::move(*parsed);
-    if (!body.sid)
-        co_return co_await create_session(std::move(body), std::move(request.client_ip));
-    const auto it = sessions_.find(*body.sid);
+    routed.body = std::move(*parsed);
+    if (!routed.body.sid)
+        return routed;
+    const auto it = sessions_.find(*routed.body.sid);
     if (it == sessions_.end()) {
         // §17.2 (checklist #17, #92): unknown or expired sid.
-        co_return error_response(Condition::item_not_found, false);
+        routed.answer = error_response(Condition::item_not_found, false);
+        return routed;
     }
-    auto driver = it->second;
-    co_return co_await driver->submit(std::move(body));
+    const auto& driver = it->second;
+    if (!driver->admits(request.secure)) {
+        // §19.1 (checklist #9): not terminated, so that whoever can reach
+        // the plain port cannot end someone's TLS session.
+        log::info("{}: plain HTTP request for a session created over TLS: connection closed",
+            driver->tag());
+        routed.answer = dropped();
+        return routed;
+    }
+    driver->note_scheme(request.secure);  // a prebound session's attach
+    routed.driver = driver;
+    return routed;
 }
 
-net::awaitable<BoshHttpResponse> SessionManager::create_session(bosh::BodyRequest body, std::string client_ip)
+// A request that could not be served ends the session it names, if any.
+BoshHttpResponse SessionManager::answer_failed(
+    const std::optional<std::string>& sid, bosun::Condition why, bool secure)
+{
+    if (sid) {
+        if (auto it = sessions_.find(*sid); it != sessions_.end()) {
+            if (!it->second->admits(secure))
+                return dropped();
+            return it->second->reject(why);
+        }
+    }
+    return error_response(why, false);
+}
+
+net::awaitable<BoshHttpResponse> SessionManager::handle(BoshHttpRequest request)
+{
+    auto routed = route(request);
+    if (routed.answer)
+        co_return std::move(*routed.answer);
+    // The awaitable is made in a statement of its own: an argument built in
+    // the co_await's full expression (a BodyRequest, ~500 bytes) would stay
+    // in this frame for the whole wait.
+    net::awaitable<BoshHttpResponse> next = routed.driver
+        ? routed.driver->submit(std::move(routed.body))
+        : create_session(std::move(routed.body), std::move(request.client_ip), request.secure);
+    co_return co_await std::move(next);
+}
+
+net::awaitable<BoshHttpResponse> SessionManager::create_session(
+    bosh::BodyRequest body, std::string client_ip, bool secure)
 {
     const bool legacy = !body.ver;
     if (draining_)
@@ -154,6 +207,7 @@ net::awaitable<BoshHttpResponse> SessionManager::create_session(bosh::BodyReques
     }
     std::string sid = make_sid();
     auto driver = std::make_shared<SessionDriver>(*this, std::move(client_ip));
+    driver->note_scheme(secure);  // checklist #9
     sessions_.emplace(sid, driver);
     co_return co_await driver->start(std::move(sid), std::move(*negotiated), std::move(body));
 }

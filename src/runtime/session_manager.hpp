@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -53,7 +54,11 @@ public:
     void remove(const std::string& sid);
 
 private:
-    net::awaitable<BoshHttpResponse> create_session(bosh::BodyRequest body, std::string client_ip);
+    struct Routed;
+    Routed route(BoshHttpRequest& request);
+    BoshHttpResponse answer_failed(const std::optional<std::string>& sid, bosun::Condition why, bool secure);
+    net::awaitable<BoshHttpResponse> create_session(
+        bosh::BodyRequest body, std::string client_ip, bool secure);
     BoshHttpResponse error_response(bosun::Condition why, bool legacy) const;
 
     net::any_io_executor ex_;

@@ -13,7 +13,7 @@ namespace bosun::runtime {
 struct BoshHttpRequest {
     std::string body;        ///< the POST body (already decoded if it was compressed)
     std::string client_ip;   ///< peer address, or X-Forwarded-For from a trusted proxy
-    bool secure = false;     ///< arrived over TLS (XEP-0124 §19.1)
+    bool secure = false;     ///< the client used TLS (a trusted proxy's X-Forwarded-Proto; XEP-0124 §19.1)
     /// The body was over the HTTP layer's max_body_bytes: `body` holds only
     /// its start. The named session ends with policy-violation (checklist #100).
     bool over_limit = false;
@@ -23,6 +23,10 @@ struct BoshHttpResponse {
     unsigned status = 200;
     std::string content_type = "text/xml; charset=utf-8";
     std::string body;
+    /// Close the HTTP connection without any answer: a plain-HTTP request for
+    /// a session created over TLS (XEP-0124 §19.1, checklist #9). The session
+    /// itself carries on.
+    bool drop_connection = false;
 };
 
 class SessionService {

@@ -725,6 +725,13 @@ FramerError Framer::feed(std::string_view bytes, std::vector<FramerEvent>& out)
             return e;
         }
     }
+    // Between elements, which is where an idle stream waits, no buffer is
+    // kept: thousands of idle sessions should not each pin the capacity of
+    // their last stanza (W1 memory, docs/benchmarks.md).
+    if (buf_.empty())
+        std::string().swap(buf_);
+    if (stack_.empty())
+        std::vector<OpenTag>().swap(stack_);
     return FramerError::none;
 }
 

@@ -29,9 +29,13 @@
 // small BIO, and we wait for readiness with socket.async_wait (Asio's
 // "reactor-style" operations). Reads go through a 4 KiB buffer on the
 // thread's stack and the write queue is released once drained, so an idle
-// session holds no I/O buffer of ours. Measured on Debian 12 (200 idle
-// connections): ~4.3 KiB per plain connection, ~24 KiB per TLS one, of
-// which ~20 KiB is OpenSSL's own state (the SSL object alone is 7.6 KiB).
+// session holds no I/O buffer of ours. Once the stream is open, reading is
+// a plain completion handler re-armed on each readiness (read_ready), not a
+// suspended coroutine chain: an idle connection then holds one small
+// handler instead of four coroutine frames (~1.5 KiB). Measured with
+// heaptrack on Debian 12 (500 idle sessions, OpenSSL 3.0): ~17 KiB per TLS
+// connection is OpenSSL's own state (the SSL object alone is 7.6 KiB, the two
+// AES-GCM contexts 1.9 KiB, the peer certificate and session ~2 KiB).
 
 namespace bosun::xmpp {
 namespace {
@@ -458,7 +462,8 @@ private:
     net::awaitable<bool> start_tls(StreamOpen open);
     net::awaitable<error_code> handshake();
     void go_open(Opened opened);
-    net::awaitable<void> read_loop();
+    void read_ready();
+    void pump_reads();
     void handle_event(FramerEvent event);
     net::awaitable<std::optional<FramerEvent>> next_event();
     net::awaitable<std::optional<StreamHeader>> next_header();
@@ -617,7 +622,9 @@ net::awaitable<void> Connection::run(StreamOpen open)
     bool connected = co_await connect();
     if (connected)
         co_await negotiate(std::move(open));
-    co_await read_loop();
+    // From here on, reads are handlers (read_ready); this frame ends.
+    if (phase_ == Phase::open || phase_ == Phase::closing)
+        pump_reads();
 }
 
 net::awaitable<bool> Connection::connect()
@@ -784,14 +791,50 @@ void Connection::go_open(Opened opened)
     kick_writer();  // anything the owner queued early
 }
 
-net::awaitable<void> Connection::read_loop()
+// The reader of an open (or closing) stream: hands what is framed to the
+// owner, reads until the socket would block, then waits for readiness with
+// a handler. While closing, bytes are read and dropped until the server
+// closes or the linger timer ends it.
+void Connection::pump_reads()
 {
     while (phase_ == Phase::open || phase_ == Phase::closing) {
-        auto event = co_await next_event();
-        if (!event)
-            co_return;
-        if (phase_ == Phase::open)
-            handle_event(std::move(*event));
+        if (pending_next_ < pending_.size()) {
+            auto event = std::move(pending_[pending_next_++]);
+            if (phase_ == Phase::open)
+                handle_event(std::move(event));
+            continue;
+        }
+        pending_ = {};
+        pending_next_ = 0;
+        if (framer_error_ != FramerError::none && phase_ != Phase::closing) {
+            on_framer_error();
+            continue;
+        }
+        auto step = read_and_feed();
+        if (step.want != Want::nothing) {
+            auto type = step.want == Want::read ? tcp::socket::wait_read : tcp::socket::wait_write;
+            socket_.async_wait(type, [self = self()](error_code ec) {
+                if (ec && self->phase_ != Phase::closed)
+                    self->on_read_error(ec);
+                self->read_ready();
+            });
+            return;
+        }
+        if (step.ec)
+            on_read_error(step.ec);
+    }
+}
+
+// A handler has no escape_handler as the coroutines do: what escapes is
+// caught here and ends the stream the same way.
+void Connection::read_ready()
+{
+    try {
+        pump_reads();
+    } catch (const std::exception& ex) {
+        on_escape(ex.what());
+    } catch (...) {
+        on_escape("unknown exception");
     }
 }
 

@@ -27,7 +27,7 @@ import {
 
 const APP_ORIGIN = 'https://app.example';
 
-useStack({ httpConfig: { cors_allowed_origins: [APP_ORIGIN] } });
+useStack({ httpConfig: { cors_allowed_origins: [APP_ORIGIN], trusted_proxies: ['127.0.0.1'] } });
 
 item(1, { level: 'M', section: '0124 §5', title: 'RFC 2616 requests: unknown headers ignored, answer has Content-Length' }, async (ctx) => {
     // node:http sends no User-Agent unless told to
@@ -193,7 +193,26 @@ item(8, { level: 'S', section: '0124 §18.1', title: 'a pipelining client is ser
 });
 
 item(9, { level: 'M', section: '0124 §19.1', title: 'a TLS session is not continued over plain HTTP' }, async (ctx) => {
-    ctx.na('deployment: Bosun speaks plain HTTP behind a TLS-terminating proxy (nginx); http vs https is the front end’s choice');
+    // TLS ends at the front proxy; the proxy tells the scheme in
+    // X-Forwarded-Proto, believed from trusted_proxies only (127.0.0.1 here).
+    const overTls = { headers: { 'X-Forwarded-Proto': 'https' } };
+    const { res, sid, rid } = await ctx.create({}, overTls);
+    assert.ok(sid && !isTerminate(res), `creation over https refused: ${describeResponse(res)}`);
+    // the same request over plain HTTP: the connection is closed, no body
+    let plain;
+    try {
+        const answer = await ctx.post(poll(sid, rid + 1), { timeoutMs: 5000 });
+        plain = `answered HTTP ${answer.status}: ${answer.text.slice(0, 120)}`;
+    } catch (err) {
+        plain = null;
+        assert.doesNotMatch(err.message, /no response within/, 'plain request neither answered nor closed');
+    }
+    assert.equal(plain, null, `plain HTTP request for a TLS session was ${plain}`);
+    // the session is not terminated: the same rid over https still works
+    const again = await ctx.post(poll(sid, rid + 1), { ...overTls, timeoutMs: (WAIT + 5) * 1000 });
+    assert.equal(again.status, 200);
+    assert.ok(!isTerminate(again), `session ended by the plain request: ${describeResponse(again)}`);
+    ctx.record('created with X-Forwarded-Proto: https; poll over plain HTTP → connection closed, no body; same rid over https → answered, session alive');
 });
 
 item(10, { level: 'I', section: '0252 §2.2–§4', title: 'Script Syntax GET and non-cacheable responses' }, async (ctx) => {

@@ -236,5 +236,50 @@ TEST_F(SessionTest, held_request_returns_within_the_capped_wait_21_45)
     EXPECT_TRUE(reply_to(tick(t0_ + 26s), id).is_empty());
 }
 
+// §14.3, reference prebind-and-auth §6.6: a held request whose connection
+// closed (page unload) gets no payloads; they go to the next request, and
+// its own rid replays as empty.
+TEST_F(SessionTest, held_request_whose_connection_closed_keeps_the_data_for_the_next_one)
+{
+    establish();
+    const RequestId gone = new_id();
+    send(gone, poll(R + 1), t0_ + 1s);
+    const auto closed = check_responses(s().on_request_gone(gone, t0_ + 2s));
+    EXPECT_TRUE(reply_to(closed, gone).is_empty());
+    // the server's message arrives while nothing is held: it waits
+    EXPECT_EQ(count<Respond>(upstream({from_server("kept")}, t0_ + 3s)), 0u);
+    // the reloaded page goes on with the next rid and gets it
+    const RequestId next = new_id();
+    EXPECT_EQ(reply_to(send(next, poll(R + 2), t0_ + 4s), next).child_ids(),
+        std::vector<std::string> {"kept"});
+}
+
+TEST_F(SessionTest, rid_of_a_request_whose_connection_closed_replays_empty)
+{
+    establish();
+    const RequestId gone = new_id();
+    send(gone, poll(R + 1), t0_ + 1s);
+    s().on_request_gone(gone, t0_ + 2s);
+    upstream({from_server("kept")}, t0_ + 3s);
+    // a retry of the same rid (Strophe re-sends after a network error)
+    const RequestId retry = new_id();
+    EXPECT_TRUE(reply_to(send(retry, poll(R + 1), t0_ + 4s), retry).is_empty());
+    const RequestId next = new_id();
+    EXPECT_EQ(reply_to(send(next, poll(R + 2), t0_ + 5s), next).child_ids(),
+        std::vector<std::string> {"kept"});
+}
+
+TEST_F(SessionTest, gone_is_ignored_for_answered_requests_and_the_creation_request)
+{
+    open(new_body(R), t0_);
+    // the creation response carries the sid: it is answered as usual
+    EXPECT_TRUE(s().on_request_gone(creation_id_, t0_ + 1s).empty());
+    EXPECT_TRUE(reply_to(upstream({features()}, t0_ + 2s), creation_id_).has("sid"));
+    const RequestId id = new_id();
+    send(id, poll(R + 1), t0_ + 3s);
+    upstream({from_server("m")}, t0_ + 4s);
+    EXPECT_TRUE(s().on_request_gone(id, t0_ + 5s).empty());
+}
+
 }  // namespace
 }  // namespace bosun::bosh

@@ -150,5 +150,31 @@ TEST(ClientIp, mapped_addresses_are_reported_as_ipv4)
     EXPECT_EQ(resolve_client_ip(ip("::ffff:198.51.100.1"), "", trusted), "198.51.100.1");
 }
 
+// Checklist #9: only a trusted proxy tells Bosun that the client used TLS.
+TEST(ForwardedSecure, https_from_a_trusted_proxy_counts)
+{
+    const auto trusted = matcher({"127.0.0.1"});
+    EXPECT_TRUE(forwarded_secure(ip("127.0.0.1"), "https", trusted));
+    EXPECT_TRUE(forwarded_secure(ip("127.0.0.1"), " HTTPS ", trusted));
+    EXPECT_TRUE(forwarded_secure(ip("::ffff:127.0.0.1"), "https", trusted));
+}
+
+TEST(ForwardedSecure, untrusted_peer_or_other_scheme_does_not)
+{
+    const auto trusted = matcher({"127.0.0.1"});
+    EXPECT_FALSE(forwarded_secure(ip("203.0.113.9"), "https", trusted));
+    EXPECT_FALSE(forwarded_secure(ip("127.0.0.1"), "http", trusted));
+    EXPECT_FALSE(forwarded_secure(ip("127.0.0.1"), "", trusted));
+    EXPECT_FALSE(forwarded_secure(ip("127.0.0.1"), "httpsx", trusted));
+    EXPECT_FALSE(forwarded_secure(ip("127.0.0.1"), "https", matcher({})));
+}
+
+TEST(ForwardedSecure, the_first_proxy_s_scheme_decides)
+{
+    const auto trusted = matcher({"127.0.0.1"});
+    EXPECT_TRUE(forwarded_secure(ip("127.0.0.1"), "https, http", trusted));
+    EXPECT_FALSE(forwarded_secure(ip("127.0.0.1"), "http, https", trusted));
+}
+
 }  // namespace
 }  // namespace bosun::frontend
