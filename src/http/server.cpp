@@ -224,12 +224,14 @@ Request answer_context(const Request& req)
     return kept;
 }
 
+// XEP-0124 §17.2 (checklist #91): an internal fault is the binding
+// condition internal-server-error, not an HTTP 500 a BOSH client may not
+// understand.
 runtime::BoshHttpResponse service_failure()
 {
     runtime::BoshHttpResponse failed;
-    failed.status = 500;
-    failed.content_type = problem_content_type;
-    failed.body = make_problem(http::status::internal_server_error, "internal error").body();
+    failed.body = "<body type='terminate' condition='internal-server-error' "
+                  "xmlns='http://jabber.org/protocol/httpbind'/>";
     return failed;
 }
 

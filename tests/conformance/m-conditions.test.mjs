@@ -98,7 +98,7 @@ item(90, { level: '—', section: S172, title: "improper-addressing: no 'to'" },
 });
 
 item(91, { level: '—', section: S172, title: 'internal-server-error rather than HTTP 500' }, async (ctx) => {
-    ctx.na('no internal fault can be injected from outside; the front end answers a failing session service with a BOSH body, never an HTML page (src/http/server.cpp ask_service)');
+    ctx.na('no internal fault can be injected from outside; a failing session service is answered HTTP 200 with term(internal-server-error), never an HTTP 500 (src/http/server.cpp service_failure; unit test tests/unit/http/server_test.cpp throwing_service_gives_internal_server_error_and_keeps_connection_91)');
 });
 
 item(92, { level: 'M', section: S172, title: 'item-not-found: invalid sid, rid above the window, response gone', timeout: 30_000 }, async (ctx) => {

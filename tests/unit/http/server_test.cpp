@@ -306,12 +306,17 @@ TEST_F(HttpServerTest, service_status_is_passed_through)
     EXPECT_EQ(res->body, "127.0.0.1|status:404");
 }
 
-TEST_F(HttpServerTest, throwing_service_gives_500_and_keeps_connection)
+// Checklist #91: internal-server-error as a binding condition, not HTTP 500.
+TEST_F(HttpServerTest, throwing_service_gives_internal_server_error_and_keeps_connection_91)
 {
     start();
     RawClient client(endpoint_);
     client.send(post("throw"));
-    expect_problem(client.read_response(), 500);
+    const auto failed = client.read_response();
+    ASSERT_TRUE(failed);
+    EXPECT_EQ(failed->status_line, "HTTP/1.1 200 OK");
+    EXPECT_NE(failed->body.find("type='terminate'"), std::string::npos) << failed->body;
+    EXPECT_NE(failed->body.find("condition='internal-server-error'"), std::string::npos) << failed->body;
     client.send(post("again"));
     const auto res = client.read_response();
     ASSERT_TRUE(res);
