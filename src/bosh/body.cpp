@@ -8,6 +8,7 @@
 #include <set>
 
 #include "bosh/sha1.hpp"
+#include "common/xml_escape.hpp"
 
 namespace bosun::bosh {
 namespace {
@@ -381,19 +382,7 @@ Expected<BodyRequest, ParseFailure> parse_body(std::string_view text)
 
 std::string escape_attr(std::string_view s)
 {
-    std::string out;
-    out.reserve(s.size());
-    for (char c : s) {
-        switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '\'': out += "&apos;"; break;
-        case '"': out += "&quot;"; break;
-        default: out += c;
-        }
-    }
-    return out;
+    return xml_escape(s);
 }
 
 ResponseBuilder& ResponseBuilder::attr(std::string_view name, std::string_view value)

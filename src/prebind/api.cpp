@@ -185,6 +185,12 @@ std::string lockout_key(std::string_view bare_jid)
     return key;
 }
 
+// The same case-folding for the localpart of a JID a caller names.
+void fold_local(BareJid& jid)
+{
+    jid.local = lockout_key(jid.local);
+}
+
 bool contains(const std::vector<std::string>& list, std::string_view item)
 {
     return std::find(list.begin(), list.end(), item) != list.end();
@@ -214,6 +220,39 @@ ApiResponse rate_limited(Seconds retry_after, std::string_view detail, std::stri
     auto res = make_problem(429, "rate_limited", detail, std::move(request_id));
     res.headers.emplace_back("Retry-After", std::to_string(retry_after.count()));
     return res;
+}
+
+ApiResponse no_content(std::string request_id)
+{
+    ApiResponse res;
+    res.status = 204;
+    res.headers = {{"Cache-Control", "no-store"}, {"X-Request-Id", std::move(request_id)}};
+    return res;
+}
+
+// A POST body: JSON only (415 before it is parsed), read with `parse` (400
+// with its detail). Once parsed, the request's copy of the body is wiped: it
+// may hold a password, token or assertion.
+template <class T>
+Expected<T, ApiResponse> parse_json_body(ApiRequest& request, const std::string& request_id,
+    Expected<T, std::string> (*parse)(std::string_view))
+{
+    const auto type = request.header("Content-Type");
+    if (!iequals(type.substr(0, type.find(';')), "application/json"))
+        return unexpected(
+            make_problem(415, "unsupported_media_type", "send application/json", request_id));
+    auto parsed = parse(request.body);
+    cleanse(request.body);
+    if (!parsed)
+        return unexpected(make_problem(400, "invalid_request", parsed.error(), request_id));
+    return std::move(*parsed);
+}
+
+ApiResponse assertion_refused(
+    const std::string& request_id, std::string_view client_id, const AssertionFailure& why)
+{
+    log::info("prebind req={} client={} assertion refused: {}", request_id, client_id, why.detail);
+    return make_problem(why.status, why.error, why.detail, request_id);
 }
 
 }  // namespace
@@ -464,13 +503,9 @@ std::optional<ApiResponse> Api::check_limits(
 
 net::awaitable<ApiResponse> Api::post_prebind(Call& call)
 {
-    const auto type = call.request.header("Content-Type");
-    if (!iequals(type.substr(0, type.find(';')), "application/json"))
-        co_return make_problem(415, "unsupported_media_type", "send application/json", call.id);
-    auto parsed = parse_prebind_request(call.request.body);
-    cleanse(call.request.body);
+    auto parsed = parse_json_body(call.request, call.id, &parse_prebind_request);
     if (!parsed)
-        co_return make_problem(400, "invalid_request", parsed.error(), call.id);
+        co_return parsed.error();
     auto& req = *parsed;
     if (auto refused = resolve_resume(call, req))
         co_return std::move(*refused);
@@ -523,15 +558,11 @@ std::optional<ApiResponse> Api::resolve_assertion(Call& call, PrebindRequest& re
     const auto now = std::chrono::floor<std::chrono::seconds>(clocks_.wall());
     auto user = assertions_.verify(*call.client, req.secret, now);
     cleanse(req.secret);
-    if (!user) {
-        log::info("prebind req={} client={} assertion refused: {}", call.id, call.client->id,
-            user.error().detail);
-        return make_problem(user.error().status, user.error().error, user.error().detail, call.id);
-    }
+    if (!user)
+        return assertion_refused(call.id, call.client->id, user.error());
     // §6.3: an assertion whose sub is not auth.jid is 403 forbidden.
     auto named = req.jid;
-    for (auto& c : named.local)
-        c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    fold_local(named);
     if (!req.jid.domain.empty() && named.text() != user->jid.text())
         return make_problem(403, "forbidden", "the assertion's sub is not auth.jid", call.id);
     req.jid = user->jid;
@@ -580,9 +611,7 @@ std::optional<ApiResponse> Api::spend_assertion(Call& call)
     call.assertion.reset();
     if (spent)
         return std::nullopt;
-    log::info("prebind req={} client={} assertion refused: {}", call.id, call.client->id,
-        spent.error().detail);
-    return make_problem(spent.error().status, spent.error().error, spent.error().detail, call.id);
+    return assertion_refused(call.id, call.client->id, spent.error());
 }
 
 // `resume` (§6.7) and `issue_resume_token`, before anything else is
@@ -653,13 +682,9 @@ std::optional<ResumeStore::Issued> Api::next_resume_token(const Call& call)
 // or not anything matched (RFC 7009 §2.2: no oracle for tokens).
 ApiResponse Api::post_resume_revoke(Call& call)
 {
-    const auto type = call.request.header("Content-Type");
-    if (!iequals(type.substr(0, type.find(';')), "application/json"))
-        return make_problem(415, "unsupported_media_type", "send application/json", call.id);
-    auto parsed = parse_revoke_request(call.request.body);
-    cleanse(call.request.body);
+    auto parsed = parse_json_body(call.request, call.id, &parse_revoke_request);
     if (!parsed)
-        return make_problem(400, "invalid_request", parsed.error(), call.id);
+        return parsed.error();
     std::size_t revoked = 0;
     if (parsed->jid) {
         if (!contains(call.client->allowed_domains, parsed->jid->domain))
@@ -671,10 +696,7 @@ ApiResponse Api::post_resume_revoke(Call& call)
     }
     log::info("prebind req={} client={} revoked {} resume token famil{}", call.id, call.client->id,
         revoked, revoked == 1 ? "y" : "ies");
-    ApiResponse res;
-    res.status = 204;
-    res.headers = {{"Cache-Control", "no-store"}, {"X-Request-Id", call.id}};
-    return res;
+    return no_content(call.id);
 }
 
 // POST /v1/tickets (Converse credentials_url): {jid, password} where the
@@ -682,13 +704,9 @@ ApiResponse Api::post_resume_revoke(Call& call)
 // expires_at) for a normal BOSH SASL PLAIN login.
 net::awaitable<ApiResponse> Api::post_tickets(Call& call)
 {
-    const auto type = call.request.header("Content-Type");
-    if (!iequals(type.substr(0, type.find(';')), "application/json"))
-        co_return make_problem(415, "unsupported_media_type", "send application/json", call.id);
-    auto parsed = parse_ticket_request(call.request.body);
-    cleanse(call.request.body);
+    auto parsed = parse_json_body(call.request, call.id, &parse_ticket_request);
     if (!parsed)
-        co_return make_problem(400, "invalid_request", parsed.error(), call.id);
+        co_return parsed.error();
     PrebindRequest req;
     req.method = Method::assertion;
     if (parsed->jid) {
@@ -696,8 +714,7 @@ net::awaitable<ApiResponse> Api::post_tickets(Call& call)
             co_return make_problem(403, "forbidden",
                 "this client must present an assertion (tickets_by_jid is off)", call.id);
         req.jid = *parsed->jid;
-        for (auto& c : req.jid.local)
-            c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+        fold_local(req.jid);
     } else {
         req.secret = parsed->assertion;
         cleanse(parsed->assertion);
@@ -825,10 +842,7 @@ ApiResponse Api::delete_session(Call& call, const std::string& sid)
         || !service_.end_session(sid))
         return make_problem(404, "not_found", "no such session", call.id);
     log::info("prebind req={} client={} ended sid={}", call.id, call.client->id, log::sid_tag(sid));
-    ApiResponse res;
-    res.status = 204;
-    res.headers = {{"Cache-Control", "no-store"}, {"X-Request-Id", call.id}};
-    return res;
+    return no_content(call.id);
 }
 
 ApiResponse Api::delete_user_sessions(Call& call, const std::string& text)

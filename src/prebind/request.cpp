@@ -344,14 +344,16 @@ Expected<void, std::string> read_root(const json::value& doc, PrebindRequest& ou
     return read_client(root.if_contains("client"), out);
 }
 
-}  // namespace
-
-Expected<PrebindRequest, std::string> parse_prebind_request(std::string_view body)
+// Parses `body` strictly (no repeated member name, max_depth) in memory that
+// is wiped when freed, and reads the document into a T with `read`.
+template <class T>
+Expected<T, std::string> parse_strict(
+    std::string_view body, Expected<void, std::string> (*read)(const json::value&, T&))
 {
     if (has_duplicate_keys(body))
         return fail("a JSON member name is repeated");
     CleansingResource memory;
-    Expected<PrebindRequest, std::string> result = fail("malformed JSON");
+    Expected<T, std::string> result = fail("malformed JSON");
     {
         json::parser parser(json::storage_ptr(&memory), strict_options());
         parser.reset(json::storage_ptr(&memory));
@@ -360,13 +362,62 @@ Expected<PrebindRequest, std::string> parse_prebind_request(std::string_view bod
         if (ec)
             return result;
         const json::value doc = parser.release();
-        PrebindRequest out;
-        if (auto ok = read_root(doc, out); !ok)
+        T out;
+        if (auto ok = read(doc, out); !ok)
             result = fail(ok.error());
         else
             result = std::move(out);
     }
     return result;
+}
+
+// The bodies of /v1/tickets and /v1/resume-tokens/revoke: exactly one of
+// {"<secret_name>": "..."} (copied to `secret`, the parsed copy wiped) or
+// {"jid": "local@domain"}.
+Expected<void, std::string> read_secret_or_jid(const json::value& doc, std::string_view secret_name,
+    std::string& secret, std::optional<BareJid>& jid)
+{
+    if (!doc.is_object())
+        return fail("the body must be a JSON object");
+    const auto& root = doc.get_object();
+    if (const auto extra = unknown_member(root, {secret_name, "jid"}))
+        return fail(fmt::format("unknown member \"{}\"", *extra));
+    if (root.size() != 1)
+        return fail(fmt::format("send exactly one of \"{}\" or \"jid\"", secret_name));
+    auto given = string_member(root, "", secret_name);
+    auto jid_text = string_member(root, "", "jid");
+    if (!given)
+        return fail(given.error());
+    if (!jid_text)
+        return fail(jid_text.error());
+    if (*given) {
+        if ((*given)->empty())
+            return fail(fmt::format("\"{}\" must not be empty", secret_name));
+        secret = **given;
+        cleanse(**given);
+        return {};
+    }
+    jid = parse_bare_jid(**jid_text, false);
+    if (!jid)
+        return fail("\"jid\" must be a bare JID \"local@domain\"");
+    return {};
+}
+
+Expected<void, std::string> read_ticket_root(const json::value& doc, TicketRequest& out)
+{
+    return read_secret_or_jid(doc, "assertion", out.assertion, out.jid);
+}
+
+Expected<void, std::string> read_revoke_root(const json::value& doc, RevokeRequest& out)
+{
+    return read_secret_or_jid(doc, "resume_token", out.resume_token, out.jid);
+}
+
+}  // namespace
+
+Expected<PrebindRequest, std::string> parse_prebind_request(std::string_view body)
+{
+    return parse_strict(body, &read_root);
 }
 
 TicketRequest::~TicketRequest()
@@ -374,59 +425,9 @@ TicketRequest::~TicketRequest()
     cleanse(assertion);
 }
 
-namespace {
-
-Expected<void, std::string> read_ticket_root(const json::value& doc, TicketRequest& out)
-{
-    if (!doc.is_object())
-        return fail("the body must be a JSON object");
-    const auto& root = doc.get_object();
-    if (const auto extra = unknown_member(root, {"assertion", "jid"}))
-        return fail(fmt::format("unknown member \"{}\"", *extra));
-    if (root.size() != 1)
-        return fail("send exactly one of \"assertion\" or \"jid\"");
-    auto assertion = string_member(root, "", "assertion");
-    auto jid = string_member(root, "", "jid");
-    if (!assertion)
-        return fail(assertion.error());
-    if (!jid)
-        return fail(jid.error());
-    if (*assertion) {
-        if ((*assertion)->empty())
-            return fail("\"assertion\" must not be empty");
-        out.assertion = **assertion;
-        cleanse(**assertion);
-        return {};
-    }
-    out.jid = parse_bare_jid(**jid, false);
-    if (!out.jid)
-        return fail("\"jid\" must be a bare JID \"local@domain\"");
-    return {};
-}
-
-}  // namespace
-
 Expected<TicketRequest, std::string> parse_ticket_request(std::string_view body)
 {
-    if (has_duplicate_keys(body))
-        return fail("a JSON member name is repeated");
-    CleansingResource memory;
-    Expected<TicketRequest, std::string> result = fail("malformed JSON");
-    {
-        json::parser parser(json::storage_ptr(&memory), strict_options());
-        parser.reset(json::storage_ptr(&memory));
-        error_code ec;
-        parser.write(body.data(), body.size(), ec);
-        if (ec)
-            return result;
-        const json::value doc = parser.release();
-        TicketRequest out;
-        if (auto ok = read_ticket_root(doc, out); !ok)
-            result = fail(ok.error());
-        else
-            result = std::move(out);
-    }
-    return result;
+    return parse_strict(body, &read_ticket_root);
 }
 
 RevokeRequest::~RevokeRequest()
@@ -434,59 +435,9 @@ RevokeRequest::~RevokeRequest()
     cleanse(resume_token);
 }
 
-namespace {
-
-Expected<void, std::string> read_revoke_root(const json::value& doc, RevokeRequest& out)
-{
-    if (!doc.is_object())
-        return fail("the body must be a JSON object");
-    const auto& root = doc.get_object();
-    if (const auto extra = unknown_member(root, {"resume_token", "jid"}))
-        return fail(fmt::format("unknown member \"{}\"", *extra));
-    if (root.size() != 1)
-        return fail("send exactly one of \"resume_token\" or \"jid\"");
-    auto token = string_member(root, "", "resume_token");
-    auto jid = string_member(root, "", "jid");
-    if (!token)
-        return fail(token.error());
-    if (!jid)
-        return fail(jid.error());
-    if (*token) {
-        if ((*token)->empty())
-            return fail("\"resume_token\" must not be empty");
-        out.resume_token = **token;
-        cleanse(**token);
-        return {};
-    }
-    out.jid = parse_bare_jid(**jid, false);
-    if (!out.jid)
-        return fail("\"jid\" must be a bare JID \"local@domain\"");
-    return {};
-}
-
-}  // namespace
-
 Expected<RevokeRequest, std::string> parse_revoke_request(std::string_view body)
 {
-    if (has_duplicate_keys(body))
-        return fail("a JSON member name is repeated");
-    CleansingResource memory;
-    Expected<RevokeRequest, std::string> result = fail("malformed JSON");
-    {
-        json::parser parser(json::storage_ptr(&memory), strict_options());
-        parser.reset(json::storage_ptr(&memory));
-        error_code ec;
-        parser.write(body.data(), body.size(), ec);
-        if (ec)
-            return result;
-        const json::value doc = parser.release();
-        RevokeRequest out;
-        if (auto ok = read_revoke_root(doc, out); !ok)
-            result = fail(ok.error());
-        else
-            result = std::move(out);
-    }
-    return result;
+    return parse_strict(body, &read_revoke_root);
 }
 
 }  // namespace bosun::prebind

@@ -1,9 +1,6 @@
 #include "prebind/signing.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <array>
@@ -16,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "auth/digest.hpp"
 #include "prebind/api_key.hpp"
 
 namespace bosun::prebind {
@@ -26,25 +24,6 @@ constexpr std::size_t mac_hex_chars = 64;
 
 constexpr std::array<std::string_view, 7> error_names {"missing_header", "malformed", "unknown_key",
     "stale", "bad_signature", "replayed", "cache_full"};
-
-std::string hex(const unsigned char* data, std::size_t n)
-{
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(2 * n);
-    for (std::size_t i = 0; i < n; ++i) {
-        out += digits[data[i] >> 4];
-        out += digits[data[i] & 0xf];
-    }
-    return out;
-}
-
-std::string sha256_hex(std::string_view data)
-{
-    std::array<unsigned char, SHA256_DIGEST_LENGTH> digest {};
-    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data());
-    return hex(digest.data(), digest.size());
-}
 
 bool is_nonce_char(char c)
 {
@@ -91,18 +70,15 @@ std::string_view to_string(SignatureError error)
 std::string string_to_sign(std::string_view method, std::string_view target,
     std::string_view timestamp, std::string_view nonce, std::string_view body)
 {
-    return fmt::format("{}\n{}\n{}\n{}\n{}", method, target, timestamp, nonce, sha256_hex(body));
+    return fmt::format(
+        "{}\n{}\n{}\n{}\n{}", method, target, timestamp, nonce, auth::sha256_hex(body));
 }
 
 std::string sign_request(std::string_view secret, std::string_view method, std::string_view target,
     std::string_view timestamp, std::string_view nonce, std::string_view body)
 {
     const std::string input = string_to_sign(method, target, timestamp, nonce, body);
-    std::array<unsigned char, EVP_MAX_MD_SIZE> mac {};
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-        reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac.data(), &len);
-    return fmt::format("{}{}", signature_version, hex(mac.data(), len));
+    return fmt::format("{}{}", signature_version, auth::hmac_sha256_hex(secret, input));
 }
 
 Expected<std::string, std::string> read_signing_secret(const std::string& path)

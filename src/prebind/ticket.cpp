@@ -1,8 +1,6 @@
 #include "prebind/ticket.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <array>
 #include <charconv>
@@ -12,33 +10,18 @@
 #include <fmt/format.h>
 
 #include "auth/base64url.hpp"
+#include "auth/digest.hpp"
 #include "common/random.hpp"
 #include "prebind/api_key.hpp"
 
 namespace bosun::prebind {
 namespace {
 
-std::string hex(const unsigned char* data, std::size_t n)
-{
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(2 * n);
-    for (std::size_t i = 0; i < n; ++i) {
-        out += digits[data[i] >> 4];
-        out += digits[data[i] & 0xf];
-    }
-    return out;
-}
-
 std::string ticket_mac(std::string_view secret, std::string_view user, std::string_view domain,
     std::string_view exp, std::string_view nonce)
 {
-    std::string input = fmt::format("{}\n{}\n{}\n{}\n{}", ticket_version, user, domain, exp, nonce);
-    std::array<unsigned char, EVP_MAX_MD_SIZE> mac {};
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-        reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac.data(), &len);
-    return hex(mac.data(), len);
+    return auth::hmac_sha256_hex(
+        secret, fmt::format("{}\n{}\n{}\n{}\n{}", ticket_version, user, domain, exp, nonce));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "common/base64.hpp"
 #include "common/random.hpp"
+#include "common/xml_escape.hpp"
 #include "xmpp/stanza.hpp"
 
 namespace bosun::xmpp {
@@ -141,31 +142,6 @@ pugi::xml_node stanza_error(const pugi::xml_node& stanza, const StreamHeader& he
 
 // ---- Writing ----
 
-void append_escaped(std::string& out, std::string_view text)
-{
-    for (char c : text) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '\'':
-            out += "&apos;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        default:
-            out += c;
-        }
-    }
-}
-
 // RFC 6120 §6.4.2: a zero-length initial response is a single "=".
 std::string auth_xml(sasl::Mechanism m, std::string_view initial)
 {
@@ -203,7 +179,7 @@ std::string bind_xml(std::string_view id, std::string_view resource)
     if (resource.empty())
         return out + "/></iq>";
     out += "><resource>";
-    append_escaped(out, resource);
+    append_xml_escaped(out, resource);
     return out + "</resource></bind></iq>";
 }
 

@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "common/log.hpp"
+#include "common/xml_escape.hpp"
 #include "xmpp/channel_binding.hpp"
 #include "xmpp/stanza.hpp"
 
@@ -52,31 +53,6 @@ constexpr std::size_t compact_after_bytes = 16 * 1024;
 
 // ---- XML helpers (the pure framer does the parsing) ----
 
-void append_escaped(std::string& out, std::string_view value)
-{
-    for (char c : value) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '\'':
-            out += "&apos;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        default:
-            out += c;
-        }
-    }
-}
-
 void append_attr(std::string& out, std::string_view name, std::string_view value)
 {
     if (value.empty())
@@ -84,7 +60,7 @@ void append_attr(std::string& out, std::string_view name, std::string_view value
     out += ' ';
     out += name;
     out += "='";
-    append_escaped(out, value);
+    append_xml_escaped(out, value);
     out += '\'';
 }
 

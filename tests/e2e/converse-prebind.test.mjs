@@ -19,14 +19,14 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { startWebApp } from '../../examples/webapp/server.mjs';
-import { REPO_ROOT, startBosun } from '../harness/bosun.mjs';
+import { REPO_ROOT } from '../harness/bosun.mjs';
 import { freePort } from '../harness/ports.mjs';
+import { clientToml, makeApiKey, prebindToml, startBosunFor } from '../harness/prebind.mjs';
 import { DEFAULT_USERS, startProsody } from '../harness/prosody.mjs';
 import { within } from '../harness/stack.mjs';
 import { $msg, connect, disconnect } from '../harness/strophe.mjs';
 
-const KEY = `bsk_webapp_${crypto.randomBytes(32).toString('base64url')}`;
-const sha256 = (s) => crypto.createHash('sha256').update(s).digest('hex');
+const KEY = makeApiKey('webapp');
 const [ALICE, BOB] = DEFAULT_USERS; // XMPP accounts: { user, password }
 const WEB_PASSWORD = `web-${crypto.randomBytes(8).toString('hex')}`;
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
@@ -60,22 +60,9 @@ before(async () => {
     // Read when the user logs in, so writing after start is fine.
     writeRoster(prosody.dir, ALICE.user, BOB.user, 'Bob');
     writeRoster(prosody.dir, BOB.user, ALICE.user, 'Alice');
-    bosun = await startBosun({
-        upstreamPort: prosody.c2sPort,
-        domain: prosody.domain,
-        tls: 'required',
-        caFile: prosody.caFile,
-        extraToml: `
-[prebind]
-enabled = true
-listen = ["127.0.0.1:${apiPort}"]
-
-[[prebind.clients]]
-id = "webapp"
-key_hashes = ["sha256:${sha256(KEY)}"]
-allowed_domains = ["localhost"]
-allowed_methods = ["password"]
-`,
+    bosun = await startBosunFor(prosody, {
+        extraToml: `${prebindToml(apiPort)}
+${clientToml({ id: 'webapp', key: KEY, domains: ['localhost'], methods: ['password'] })}`,
     });
     webapp = await startWebApp({
         listen: { host: '127.0.0.1', port: 0 },
@@ -238,7 +225,8 @@ test('Converse.js 14 attaches through prebind_url, gets the roster and messages,
             // Web logout ends the user's Bosun sessions and the prebind_url needs a login again.
             await page.goto(new URL('/logout', webapp.url).href, { timeout: 10_000 });
             await page.locator('form[action="/login"]').waitFor({ timeout: 5_000 });
-            const gone = await fetch(`${api}/v1/sessions/${encodeURIComponent(second.sid)}`, {
+            const current = resumed ? second : JSON.parse((await prebinds[2]).text);
+            const gone = await fetch(`${api}/v1/sessions/${encodeURIComponent(current.sid)}`, {
                 headers: { authorization: `Bearer ${KEY}` },
             });
             assert.equal(gone.status, 404, 'logout ended the Bosun session');
@@ -247,7 +235,7 @@ test('Converse.js 14 attaches through prebind_url, gets the roster and messages,
                 headers: { cookie: `webapp_session=${cookie.value}` },
             });
             assert.equal(stale.status, 401, 'the old session id is no longer valid');
-            assert.equal(webapp.stats.prebinds, 2);
+            assert.equal(webapp.stats.prebinds, resumed ? 2 : 3, 'no prebind after the logout');
             t.diagnostic(`blocked off-machine requests: ${blocked.length}`);
         } catch (err) {
             await page.screenshot({ path: SCREENSHOT }).catch(() => {});

@@ -37,8 +37,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { makeCert } from './certs.mjs';
-import { freePort, waitForPort } from './ports.mjs';
-import { makeTempDir, removeTempDir, spawnManaged } from './proc.mjs';
+import { freePort } from './ports.mjs';
+import { makeTempDir, readIfExists, spawnManaged, stopAndRemove, waitForServer } from './proc.mjs';
 
 const ERL = process.env.EJABBERD_ERL || '/usr/bin/erl';
 
@@ -197,18 +197,8 @@ export async function startEjabberd(opts = {}) {
     const proc = spawnManaged(ERL, args, { cwd: o.dir, env, name: 'ejabberd' });
     // The console repeats the log file; its tail adds what the VM printed before logging began.
     const log = () => `${readIfExists(o.logFile)}\n--- console tail ---\n${proc.output().slice(-2000)}`;
-    const stop = async () => {
-        await proc.stop(3000);
-        removeTempDir(o.dir);
-    };
-    try {
-        await waitForPort(o.c2sPort, { timeoutMs: o.startTimeoutMs, isAlive: proc.isAlive });
-        if (o.bosh) await waitForPort(o.httpPort, { timeoutMs: o.startTimeoutMs, isAlive: proc.isAlive });
-    } catch (err) {
-        const output = log();
-        await stop();
-        throw new Error(`ejabberd did not start: ${err.message}\n--- ejabberd output ---\n${output.slice(-8000)}`);
-    }
+    const stop = stopAndRemove(proc, o.dir, 3000);
+    await waitForServer('ejabberd', proc, [o.c2sPort, o.bosh && o.httpPort], { timeoutMs: o.startTimeoutMs, stop, log });
 
     return {
         domain: o.domain,
@@ -228,12 +218,4 @@ export async function startEjabberd(opts = {}) {
         stop,
         log,
     };
-}
-
-function readIfExists(file) {
-    try {
-        return fs.readFileSync(file, 'utf8');
-    } catch {
-        return '';
-    }
 }

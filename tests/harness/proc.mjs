@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { waitForPort } from './ports.mjs';
 
 const SETPRIV = '/usr/bin/setpriv';
 const live = new Set();
@@ -165,4 +166,37 @@ export function run(command, args, { cwd, env, timeoutMs = 15_000, input } = {})
             child.stdin.end(input);
         }
     });
+}
+
+/** A stop() for a server: stops `proc` (SIGKILL after timeoutMs), then removes its temp `dir`. */
+export function stopAndRemove(proc, dir, timeoutMs) {
+    return async () => {
+        await proc.stop(timeoutMs);
+        removeTempDir(dir);
+    };
+}
+
+/** The text of `file`, or '' when it cannot be read (a log not written yet). */
+export function readIfExists(file) {
+    try {
+        return fs.readFileSync(file, 'utf8');
+    } catch {
+        return '';
+    }
+}
+
+/**
+ * Waits until a server started with spawnManaged() accepts connections on
+ * each of `ports` (falsy entries are skipped). If it exits or times out
+ * first, `stop()` is awaited and the error names `name` and ends with the
+ * last 8000 characters of `log()`.
+ */
+export async function waitForServer(name, proc, ports, { timeoutMs, stop, log }) {
+    try {
+        for (const port of ports.filter(Boolean)) await waitForPort(port, { timeoutMs, isAlive: proc.isAlive });
+    } catch (err) {
+        const output = log();
+        await stop();
+        throw new Error(`${name} did not start: ${err.message}\n--- ${name.toLowerCase()} output ---\n${output.slice(-8000)}`);
+    }
 }

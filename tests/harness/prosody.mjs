@@ -10,8 +10,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { makeCert } from './certs.mjs';
-import { freePort, waitForPort } from './ports.mjs';
-import { makeTempDir, removeTempDir, run, spawnManaged } from './proc.mjs';
+import { freePort } from './ports.mjs';
+import { makeTempDir, readIfExists, run, spawnManaged, stopAndRemove, waitForServer } from './proc.mjs';
 
 const PROSODY = process.env.PROSODY_BIN || '/usr/bin/prosody';
 const PROSODYCTL = process.env.PROSODYCTL_BIN || '/usr/bin/prosodyctl';
@@ -122,18 +122,8 @@ export async function startProsody(opts = {}) {
 
     const proc = spawnManaged(PROSODY, ['-F', '--config', configFile], { cwd: o.dir, name: 'prosody' });
     const log = () => readIfExists(o.logFile) + proc.output();
-    const stop = async () => {
-        await proc.stop();
-        removeTempDir(o.dir);
-    };
-    try {
-        await waitForPort(o.c2sPort, { timeoutMs: o.startTimeoutMs, isAlive: proc.isAlive });
-        if (o.bosh) await waitForPort(o.httpPort, { timeoutMs: o.startTimeoutMs, isAlive: proc.isAlive });
-    } catch (err) {
-        const output = log();
-        await stop();
-        throw new Error(`Prosody did not start: ${err.message}\n--- prosody output ---\n${output.slice(-8000)}`);
-    }
+    const stop = stopAndRemove(proc, o.dir);
+    await waitForServer('Prosody', proc, [o.c2sPort, o.bosh && o.httpPort], { timeoutMs: o.startTimeoutMs, stop, log });
 
     return {
         domain: o.domain,
@@ -151,12 +141,4 @@ export async function startProsody(opts = {}) {
         stop,
         log,
     };
-}
-
-function readIfExists(file) {
-    try {
-        return fs.readFileSync(file, 'utf8');
-    } catch {
-        return '';
-    }
 }

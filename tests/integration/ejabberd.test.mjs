@@ -18,14 +18,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from '../harness/ports.mjs';
-import { bosunBinary, startBosun } from '../harness/bosun.mjs';
+import { bosunBinary } from '../harness/bosun.mjs';
 import { makeJwtKey, signEjabberdJwt, startEjabberd } from '../harness/ejabberd.mjs';
+import {
+    attachAndReceive as receiveOnAttach, callApi, clientToml, issuerToml, makeApiKey, prebindToml, signAssertion as signJwt,
+    startBosunFor, upstreamToml, writeSecret,
+} from '../harness/prebind.mjs';
 import { makeTempDir, removeTempDir, run } from '../harness/proc.mjs';
 import { withLogs } from '../harness/stack.mjs';
-import { $msg, $pres, attach, connect, disconnect, waitForMessage } from '../harness/strophe.mjs';
+import { attach, connect, disconnect } from '../harness/strophe.mjs';
 
-const KEY = `bsk_webapp_${crypto.randomBytes(32).toString('base64url')}`;
-const sha256 = (s) => crypto.createHash('sha256').update(s).digest('hex');
+const KEY = makeApiKey('webapp');
 const ISSUER = 'https://webapp.test';
 const HS_SECRET = crypto.randomBytes(32).toString('base64url');
 const DOMAIN = 'localhost';
@@ -35,21 +38,14 @@ let stack;
 let api;
 let dir;
 const logged = (fn) => withLogs(() => stack, fn);
-const b64u = (x) => Buffer.from(x).toString('base64url');
 const newUser = (prefix) => `${prefix}${crypto.randomBytes(4).toString('hex')}`;
 
 /** An assertion as the web app signs it for Bosun (HS256, kid "hs-1"). */
-function signAssertion(claims) {
-    const now = Math.floor(Date.now() / 1000);
-    const payload = { iss: ISSUER, aud: 'bosun:prebind', iat: now, exp: now + 60, jti: crypto.randomUUID(), ...claims };
-    const input = `${b64u(JSON.stringify({ alg: 'HS256', kid: 'hs-1', typ: 'JWT' }))}.${b64u(JSON.stringify(payload))}`;
-    return `${input}.${crypto.createHmac('sha256', HS_SECRET).update(input).digest('base64url')}`;
-}
+const signAssertion = (claims) => signJwt(claims, { issuer: ISSUER, hsSecret: HS_SECRET });
 
 before(async () => {
     dir = makeTempDir('ejabberd-test');
-    const hsFile = path.join(dir, 'hs.secret');
-    fs.writeFileSync(hsFile, HS_SECRET, { mode: 0o600 });
+    const hsFile = writeSecret(dir, 'hs.secret', HS_SECRET);
     const [ejabberd, esEjabberd] = await Promise.all([
         startEjabberd({ domain: DOMAIN }),
         startEjabberd({ domain: ES_DOMAIN, jwtAlg: 'ES256' }),
@@ -76,43 +72,13 @@ before(async () => {
     const extraToml = `prebind_login = "ejabberd_jwt"
 ejabberd_jwt_key_file = ${JSON.stringify(ejabberd.jwt.bosunKeyFile)}
 ejabberd_jwt_lifetime = 60
-
-[prebind]
-enabled = true
-listen = ["127.0.0.1:${apiPort}"]
-
-[[prebind.clients]]
-id = "webapp"
-key_hashes = ["sha256:${sha256(KEY)}"]
-allowed_domains = [${JSON.stringify(DOMAIN)}, ${JSON.stringify(ES_DOMAIN)}]
-allowed_methods = ["token", "assertion"]
-assertion_issuers = ["webapp"]
-
-[[prebind.issuers]]
-id = "webapp"
-issuer = ${JSON.stringify(ISSUER)}
-audience = "bosun:prebind"
-
-[[prebind.issuers.keys]]
-kid = "hs-1"
-alg = "HS256"
-secret_file = ${JSON.stringify(hsFile)}
-
-[upstream.${JSON.stringify(ES_DOMAIN)}]
-host = "127.0.0.1"
-port = ${esEjabberd.c2sPort}
-tls = "required"
-ca_file = ${JSON.stringify(esEjabberd.caFile)}
-prebind_login = "ejabberd_jwt"
-ejabberd_jwt_key_file = ${JSON.stringify(esEjabberd.jwt.bosunKeyFile)}
-`;
-    stack.bosun = await startBosun({
-        upstreamPort: ejabberd.c2sPort,
-        domain: DOMAIN,
-        tls: 'required',
-        caFile: ejabberd.caFile, // Bosun verifies ejabberd's certificate against the harness CA
-        extraToml,
-    });
+${prebindToml(apiPort)}
+${clientToml({ id: 'webapp', key: KEY, domains: [DOMAIN, ES_DOMAIN], methods: ['token', 'assertion'], extra: 'assertion_issuers = ["webapp"]' })}
+${issuerToml({ id: 'webapp', issuer: ISSUER, hsFile, extra: 'audience = "bosun:prebind"' })}
+${upstreamToml(ES_DOMAIN, esEjabberd, `prebind_login = "ejabberd_jwt"
+ejabberd_jwt_key_file = ${JSON.stringify(esEjabberd.jwt.bosunKeyFile)}`)}`;
+    // Bosun verifies ejabberd's certificate against the harness CA.
+    stack.bosun = await startBosunFor(ejabberd, { extraToml });
     stack.url = stack.bosun.url;
 }, { timeout: 60_000 });
 
@@ -120,19 +86,7 @@ after(async () => {
     await stack?.stop();
 });
 
-async function call(method, p, body) {
-    const res = await fetch(api + p, {
-        method,
-        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let json = null;
-    try {
-        json = JSON.parse(text);
-    } catch {}
-    return { status: res.status, json, text };
-}
+const call = (method, p, body) => callApi(api, method, p, { body, key: KEY });
 
 const prebind = (auth) => call('POST', '/v1/prebind', { auth });
 const prebound = () => (stack.bosun.logs().match(/prebound with/g) ?? []).length;
@@ -142,32 +96,13 @@ const prebound = () => (stack.bosun.logs().match(/prebound with/g) ?? []).length
  * through Bosun with an ejabberd JWT as password) send it a message, and
  * checks that the attached session receives it.
  */
-async function attachAndReceive(session, text, { bare = false } = {}) {
+function attachAndReceive(session, text, { bare = false } = {}) {
     const sender = newUser('sender');
-    const receiver = await attach(stack.url, session);
-    let other = null;
-    try {
-        other = await connect(stack.url, `${sender}@${DOMAIN}/web`, stack.ejabberd.mintJwt(`${sender}@${DOMAIN}`));
-        assert.match(other.jid, new RegExp(`^${sender}@localhost/`));
-        const got = waitForMessage(receiver, (m) => m.textContent.includes(text));
-        // Bosun sends no initial presence, so the session is not an available
-        // resource: a message to the bare JID would not be routed to it (RFC
-        // 6121 §8.5.2.1). With presence, as Converse sends, the bare JID works.
-        let to = session.jid;
-        if (bare) {
-            // The server echoes available presence to the sender's own resource.
-            const echoed = waitForMessage(receiver, (p) => p.getAttribute('from') === session.jid, 5000, { name: 'presence' });
-            receiver.send($pres());
-            await echoed;
-            to = session.jid.split('/')[0];
-        }
-        other.send($msg({ to, type: 'chat' }).c('body').t(text));
-        const m = await got;
-        assert.equal(m.getAttribute('from'), other.jid);
-    } finally {
-        await disconnect(receiver);
-        if (other) await disconnect(other);
-    }
+    return receiveOnAttach(stack.url, session, text, {
+        bare,
+        sender: () => connect(stack.url, `${sender}@${DOMAIN}/web`, stack.ejabberd.mintJwt(`${sender}@${DOMAIN}`)),
+        checkSender: (other) => assert.match(other.jid, new RegExp(`^${sender}@localhost/`)),
+    });
 }
 
 describe('ejabberd auth_method: jwt', () => {

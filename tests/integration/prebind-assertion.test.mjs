@@ -10,14 +10,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort, sleep } from '../harness/ports.mjs';
-import { REPO_ROOT, startBosun } from '../harness/bosun.mjs';
+import {
+    attachAndReceive, callApi, clientToml, issuerToml, makeApiKey, prebindToml, signAssertion, startPrebindStack,
+    ticketHostOptions, ticketUpstreamToml, writeSecret,
+} from '../harness/prebind.mjs';
 import { makeTempDir, removeTempDir } from '../harness/proc.mjs';
-import { DEFAULT_USERS, startProsody } from '../harness/prosody.mjs';
+import { DEFAULT_USERS } from '../harness/prosody.mjs';
 import { withLogs } from '../harness/stack.mjs';
-import { $msg, Strophe, attach, connect, disconnect, forceClose, statusName, waitForMessage } from '../harness/strophe.mjs';
+import { Strophe, attach, connect, disconnect, forceClose, statusName } from '../harness/strophe.mjs';
 
-const KEY = `bsk_webapp_${crypto.randomBytes(32).toString('base64url')}`;
-const sha256 = (s) => crypto.createHash('sha256').update(s).digest('hex');
+const KEY = makeApiKey('webapp');
 const TICKETS = 'tickets.localhost'; // the VirtualHost with authentication = "bosun"
 const ISSUER = 'https://webapp.test';
 const HS_SECRET = crypto.randomBytes(32).toString('base64url'); // 43 bytes of text
@@ -30,121 +32,40 @@ let api;
 let dir;
 const logged = (fn) => withLogs(() => stack, fn);
 
-const b64u = (x) => Buffer.from(x).toString('base64url');
-
 /** A compact JWS as a web app mints it (HS256 with kid "hs-1", or ES256 with "es-1"). */
-function signJwt(claims, { alg = 'HS256', kid = alg === 'HS256' ? 'hs-1' : 'es-1', header = {} } = {}) {
-    const now = Math.floor(Date.now() / 1000);
-    const payload = { iss: ISSUER, aud: 'bosun:prebind', iat: now, exp: now + 60, jti: crypto.randomUUID(), ...claims };
-    const input = `${b64u(JSON.stringify({ alg, kid, typ: 'JWT', ...header }))}.${b64u(JSON.stringify(payload))}`;
-    let sig;
-    if (alg === 'HS256') sig = crypto.createHmac('sha256', HS_SECRET).update(input).digest();
-    else if (alg === 'ES256') sig = crypto.sign('sha256', Buffer.from(input), { key: EC.privateKey, dsaEncoding: 'ieee-p1363' });
-    else sig = Buffer.alloc(0);
-    return `${input}.${b64u(sig)}`;
-}
+const signJwt = (claims, opts = {}) => signAssertion(claims, { issuer: ISSUER, hsSecret: HS_SECRET, ecKey: EC.privateKey, ...opts });
 
 before(async () => {
     dir = makeTempDir('assertion');
-    const ticketFile = path.join(dir, 'ticket.secret');
-    const hsFile = path.join(dir, 'hs.secret');
+    const ticketFile = writeSecret(dir, 'ticket.secret', TICKET_SECRET + '\n');
+    const hsFile = writeSecret(dir, 'hs.secret', HS_SECRET);
     const ecFile = path.join(dir, 'es.pub');
-    fs.writeFileSync(ticketFile, TICKET_SECRET + '\n', { mode: 0o600 });
-    fs.writeFileSync(hsFile, HS_SECRET, { mode: 0o600 });
     fs.writeFileSync(ecFile, EC.publicKey.export({ type: 'spki', format: 'pem' }));
 
-    const prosody = await startProsody({
-        tls: true,
-        extraPluginDirs: [path.join(REPO_ROOT, 'conf', 'prosody')],
-        extraHosts: [
-            `VirtualHost ${JSON.stringify(TICKETS)}`,
-            `    authentication = "bosun"`,
-            `    bosun_ticket_secret_file = ${JSON.stringify(ticketFile)}`,
-            '',
-        ].join('\n'),
-    });
-    stack = {
-        prosody,
-        bosun: null,
-        stop: async () => {
-            await stack.bosun?.stop().catch(() => {});
-            await prosody.stop().catch(() => {});
-            removeTempDir(dir);
-        },
-        dumpLogs: () =>
-            process.stderr.write(
-                `\n--- bosun ---\n${stack.bosun?.logs().slice(-12000)}\n--- prosody ---\n${prosody.log().slice(-8000)}\n`,
-            ),
-    };
     const apiPort = await freePort();
     api = `http://127.0.0.1:${apiPort}`;
-    const extraToml = `
-[upstream.${JSON.stringify(TICKETS)}]
-host = "127.0.0.1"
-port = ${prosody.c2sPort}
-tls = "required"
-ca_file = ${JSON.stringify(prosody.caFile)}
-tls_server_name = "localhost"
-prebind_login = "ticket"
-ticket_secret_file = ${JSON.stringify(ticketFile)}
-ticket_lifetime = 30
-
-[prebind]
-enabled = true
-listen = ["127.0.0.1:${apiPort}"]
-
-[[prebind.clients]]
-id = "webapp"
-key_hashes = ["sha256:${sha256(KEY)}"]
-allowed_domains = ["localhost", ${JSON.stringify(TICKETS)}]
-allowed_methods = ["assertion"]
-assertion_issuers = ["webapp"]
-tickets_by_jid = true
-
-[[prebind.issuers]]
-id = "webapp"
-issuer = ${JSON.stringify(ISSUER)}
-audience = "bosun:prebind"
-leeway = 30
-max_lifetime = 120
-
-[[prebind.issuers.keys]]
-kid = "hs-1"
-alg = "HS256"
-secret_file = ${JSON.stringify(hsFile)}
-
+    stack = await startPrebindStack({
+        prosody: ticketHostOptions(TICKETS, ticketFile),
+        cleanup: () => removeTempDir(dir),
+        bosun: (prosody) => ({
+            extraToml: `${ticketUpstreamToml(TICKETS, prosody, ticketFile, 'ticket_lifetime = 30')}
+${prebindToml(apiPort)}
+${clientToml({ id: 'webapp', key: KEY, domains: ['localhost', TICKETS], methods: ['assertion'], extra: 'assertion_issuers = ["webapp"]\ntickets_by_jid = true' })}
+${issuerToml({ id: 'webapp', issuer: ISSUER, hsFile, extra: 'audience = "bosun:prebind"\nleeway = 30\nmax_lifetime = 120' })}
 [[prebind.issuers.keys]]
 kid = "es-1"
 alg = "ES256"
 public_key_file = ${JSON.stringify(ecFile)}
-`;
-    stack.bosun = await startBosun({
-        upstreamPort: prosody.c2sPort,
-        domain: prosody.domain,
-        tls: 'required',
-        caFile: prosody.caFile,
-        extraToml,
+`,
+        }),
     });
-    stack.url = stack.bosun.url;
 }, { timeout: 60_000 });
 
 after(async () => {
     await stack?.stop();
 });
 
-async function call(method, p, body) {
-    const res = await fetch(api + p, {
-        method,
-        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let json = null;
-    try {
-        json = JSON.parse(text);
-    } catch {}
-    return { status: res.status, json, text };
-}
+const call = (method, p, body) => callApi(api, method, p, { body, key: KEY });
 
 const prebindAssertion = (assertion) => call('POST', '/v1/prebind', { auth: { method: 'assertion', assertion } });
 
@@ -182,16 +103,10 @@ describe('assertion prebind (ticket strategy, mod_auth_bosun)', () => {
         assert.ok(!stack.bosun.logs().includes(token), 'JWT in the log');
         assert.ok(!stack.bosun.logs().includes('bt1.'), 'ticket in the log');
 
-        const alice = await attach(stack.url, r.json);
-        const bob = await connect(stack.url, `${BOB.user}@localhost/sender`, BOB.password);
-        try {
-            bob.send($msg({ to: r.json.jid, type: 'chat' }).c('body').t('hello ticket user'));
-            const m = await waitForMessage(alice, (x) => x.textContent.includes('hello ticket user'));
-            assert.equal(m.getAttribute('from'), `${BOB.user}@localhost/sender`);
-        } finally {
-            await disconnect(alice);
-            await disconnect(bob);
-        }
+        await attachAndReceive(stack.url, r.json, 'hello ticket user', {
+            sender: () => connect(stack.url, `${BOB.user}@localhost/sender`, BOB.password),
+            from: `${BOB.user}@localhost/sender`,
+        });
     }));
 
     test('an ES256 assertion works too', logged(async () => {

@@ -11,15 +11,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort, sleep } from '../harness/ports.mjs';
-import { REPO_ROOT, startBosun } from '../harness/bosun.mjs';
+import {
+    attachAndReceive, callApi, clientToml, issuerToml, makeApiKey, prebindToml, signAssertion, startPrebindStack,
+    ticketHostOptions, ticketUpstreamToml, writeSecret,
+} from '../harness/prebind.mjs';
 import { makeTempDir, removeTempDir } from '../harness/proc.mjs';
-import { DEFAULT_USERS, startProsody } from '../harness/prosody.mjs';
+import { DEFAULT_USERS } from '../harness/prosody.mjs';
 import { withLogs } from '../harness/stack.mjs';
-import { $msg, attach, connect, disconnect, waitForMessage } from '../harness/strophe.mjs';
+import { attach, connect, disconnect } from '../harness/strophe.mjs';
 
-const KEY = `bsk_webapp_${crypto.randomBytes(32).toString('base64url')}`;
-const OTHER_KEY = `bsk_other_${crypto.randomBytes(32).toString('base64url')}`;
-const sha256 = (s) => crypto.createHash('sha256').update(s).digest('hex');
+const KEY = makeApiKey('webapp');
+const OTHER_KEY = makeApiKey('other');
 const TICKETS = 'tickets.localhost';
 const ISSUER = 'https://webapp.test';
 const HS_SECRET = crypto.randomBytes(32).toString('base64url');
@@ -32,91 +34,26 @@ let api;
 let dir;
 const issued = []; // every token seen, to check the log never holds one
 const logged = (fn) => withLogs(() => stack, fn);
-const b64u = (x) => Buffer.from(x).toString('base64url');
 
-function signJwt(sub) {
-    const now = Math.floor(Date.now() / 1000);
-    const payload = { iss: ISSUER, aud: 'bosun:prebind', sub, iat: now, exp: now + 60, jti: crypto.randomUUID() };
-    const input = `${b64u(JSON.stringify({ alg: 'HS256', kid: 'hs-1', typ: 'JWT' }))}.${b64u(JSON.stringify(payload))}`;
-    return `${input}.${crypto.createHmac('sha256', HS_SECRET).update(input).digest('base64url')}`;
-}
+const signJwt = (sub) => signAssertion({ sub }, { issuer: ISSUER, hsSecret: HS_SECRET });
 
 before(async () => {
     dir = makeTempDir('resume');
-    const ticketFile = path.join(dir, 'ticket.secret');
-    const hsFile = path.join(dir, 'hs.secret');
-    fs.writeFileSync(ticketFile, TICKET_SECRET + '\n', { mode: 0o600 });
-    fs.writeFileSync(hsFile, HS_SECRET, { mode: 0o600 });
-    const prosody = await startProsody({
-        tls: true,
-        extraPluginDirs: [path.join(REPO_ROOT, 'conf', 'prosody')],
-        extraHosts: [
-            `VirtualHost ${JSON.stringify(TICKETS)}`,
-            `    authentication = "bosun"`,
-            `    bosun_ticket_secret_file = ${JSON.stringify(ticketFile)}`,
-            '',
-        ].join('\n'),
-    });
-    stack = {
-        prosody,
-        bosun: null,
-        stop: async () => {
-            await stack.bosun?.stop().catch(() => {});
-            await prosody.stop().catch(() => {});
-            removeTempDir(dir);
-        },
-        dumpLogs: () =>
-            process.stderr.write(
-                `\n--- bosun ---\n${stack.bosun?.logs().slice(-12000)}\n--- prosody ---\n${prosody.log().slice(-8000)}\n`,
-            ),
-    };
+    const ticketFile = writeSecret(dir, 'ticket.secret', TICKET_SECRET + '\n');
+    const hsFile = writeSecret(dir, 'hs.secret', HS_SECRET);
     const apiPort = await freePort();
     api = `http://127.0.0.1:${apiPort}`;
-    const extraToml = `
-[upstream.${JSON.stringify(TICKETS)}]
-host = "127.0.0.1"
-port = ${prosody.c2sPort}
-tls = "required"
-ca_file = ${JSON.stringify(prosody.caFile)}
-tls_server_name = "localhost"
-prebind_login = "ticket"
-ticket_secret_file = ${JSON.stringify(ticketFile)}
-
-[prebind]
-enabled = true
-listen = ["127.0.0.1:${apiPort}"]
-resume_grace = ${GRACE_S}
-
-[[prebind.clients]]
-id = "webapp"
-key_hashes = ["sha256:${sha256(KEY)}"]
-allowed_domains = ["localhost", ${JSON.stringify(TICKETS)}]
-allowed_methods = ["assertion", "resume", "password"]
-assertion_issuers = ["webapp"]
-
-[[prebind.clients]]
-id = "other"
-key_hashes = ["sha256:${sha256(OTHER_KEY)}"]
-allowed_domains = [${JSON.stringify(TICKETS)}]
-allowed_methods = ["resume"]
-
-[[prebind.issuers]]
-id = "webapp"
-issuer = ${JSON.stringify(ISSUER)}
-
-[[prebind.issuers.keys]]
-kid = "hs-1"
-alg = "HS256"
-secret_file = ${JSON.stringify(hsFile)}
-`;
-    stack.bosun = await startBosun({
-        upstreamPort: prosody.c2sPort,
-        domain: prosody.domain,
-        tls: 'required',
-        caFile: prosody.caFile,
-        extraToml,
+    stack = await startPrebindStack({
+        prosody: ticketHostOptions(TICKETS, ticketFile),
+        cleanup: () => removeTempDir(dir),
+        bosun: (prosody) => ({
+            extraToml: `${ticketUpstreamToml(TICKETS, prosody, ticketFile)}
+${prebindToml(apiPort, `resume_grace = ${GRACE_S}`)}
+${clientToml({ id: 'webapp', key: KEY, domains: ['localhost', TICKETS], methods: ['assertion', 'resume', 'password'], extra: 'assertion_issuers = ["webapp"]' })}
+${clientToml({ id: 'other', key: OTHER_KEY, domains: [TICKETS], methods: ['resume'] })}
+${issuerToml({ id: 'webapp', issuer: ISSUER, hsFile })}`,
+        }),
     });
-    stack.url = stack.bosun.url;
 }, { timeout: 60_000 });
 
 after(async () => {
@@ -124,18 +61,9 @@ after(async () => {
 });
 
 async function call(p, body, key = KEY) {
-    const res = await fetch(api + p, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-    });
-    const text = await res.text();
-    let json = null;
-    try {
-        json = JSON.parse(text);
-    } catch {}
-    if (json?.resume_token) issued.push(json.resume_token);
-    return { status: res.status, json, text, type: res.headers.get('content-type') };
+    const r = await callApi(api, 'POST', p, { body, key });
+    if (r.json?.resume_token) issued.push(r.json.resume_token);
+    return r;
 }
 
 const prebindWithToken = (user) =>
@@ -167,16 +95,10 @@ describe('prebind resume (ticket strategy, mod_auth_bosun)', () => {
         assert.notEqual(r.json.resume_token, first.json.resume_token);
         assert.ok(!r.text.includes(first.json.resume_token));
 
-        const alice = await attach(stack.url, r.json);
-        const bob = await connect(stack.url, `${BOB.user}@localhost/sender`, BOB.password);
-        try {
-            bob.send($msg({ to: r.json.jid, type: 'chat' }).c('body').t('hello resumed user'));
-            const m = await waitForMessage(alice, (x) => x.textContent.includes('hello resumed user'));
-            assert.equal(m.getAttribute('from'), `${BOB.user}@localhost/sender`);
-        } finally {
-            await disconnect(alice);
-            await disconnect(bob);
-        }
+        await attachAndReceive(stack.url, r.json, 'hello resumed user', {
+            sender: () => connect(stack.url, `${BOB.user}@localhost/sender`, BOB.password),
+            from: `${BOB.user}@localhost/sender`,
+        });
     }));
 
     test('a replaced token used after the grace revokes the whole family', logged(async () => {

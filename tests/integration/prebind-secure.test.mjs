@@ -11,18 +11,20 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { bosunBinary, startBosun } from '../harness/bosun.mjs';
+import { bosunBinary } from '../harness/bosun.mjs';
 import { makeCert } from '../harness/certs.mjs';
 import { freePort, sleep } from '../harness/ports.mjs';
+import {
+    clientToml, makeApiKey, prebindToml, sha256Hex, startBosunFor, startPrebindStack, writeSecret,
+} from '../harness/prebind.mjs';
 import { makeTempDir, removeTempDir, run } from '../harness/proc.mjs';
-import { DEFAULT_USERS, startProsody } from '../harness/prosody.mjs';
+import { DEFAULT_USERS } from '../harness/prosody.mjs';
 import { withLogs } from '../harness/stack.mjs';
 import { signRequest } from '../../examples/webapp/server.mjs';
 
-const KEY = `bsk_signed_${crypto.randomBytes(32).toString('base64url')}`;
-const PLAIN_KEY = `bsk_plain_${crypto.randomBytes(32).toString('base64url')}`;
+const KEY = makeApiKey('signed');
+const PLAIN_KEY = makeApiKey('plain');
 const SIGNING_SECRET = crypto.randomBytes(32).toString('hex');
-const sha256 = (s) => crypto.createHash('sha256').update(s).digest('hex');
 const [ALICE] = DEFAULT_USERS;
 
 let stack;
@@ -31,53 +33,27 @@ let apiPort;
 let apiCert;
 const logged = (fn) => withLogs(() => stack, fn);
 
+/** tls_cert_file and tls_key_file of [prebind]: the API listener speaks HTTPS with `cert`. */
+const apiTls = (cert) => `tls_cert_file = ${JSON.stringify(cert.certFile)}
+tls_key_file = ${JSON.stringify(cert.keyFile)}`;
+const plainClient = clientToml({ id: 'plain', key: PLAIN_KEY, domains: ['localhost'], methods: ['password'] });
+
 before(async () => {
     dir = makeTempDir('prebind-secure');
     apiCert = await makeCert(path.join(dir, 'api-certs'), ['localhost'], { basename: 'api' });
-    const secretFile = path.join(dir, 'signed-k1.secret');
-    fs.writeFileSync(secretFile, `${SIGNING_SECRET}\n`, { mode: 0o600 });
+    const secretFile = writeSecret(dir, 'signed-k1.secret', `${SIGNING_SECRET}\n`);
     apiPort = await freePort();
-    const prosody = await startProsody({ tls: true });
-    stack = {
-        prosody,
-        bosun: null,
-        stop: async () => {
-            await stack.bosun?.stop().catch(() => {});
-            await prosody.stop().catch(() => {});
-        },
-        dumpLogs: () =>
-            process.stderr.write(
-                `\n--- bosun ---\n${stack.bosun?.logs().slice(-12000)}\n--- prosody ---\n${prosody.log().slice(-6000)}\n`,
-            ),
-    };
-    stack.bosun = await startBosun({
-        upstreamPort: prosody.c2sPort,
-        domain: prosody.domain,
-        tls: 'required',
-        caFile: prosody.caFile,
-        extraToml: `
-[prebind]
-enabled = true
-listen = ["127.0.0.1:${apiPort}"]
-tls_cert_file = ${JSON.stringify(apiCert.certFile)}
-tls_key_file = ${JSON.stringify(apiCert.keyFile)}
-
-[[prebind.clients]]
-id = "signed"
-key_hashes = ["sha256:${sha256(KEY)}"]
-allowed_domains = ["localhost"]
-allowed_methods = ["password"]
-require_signature = true
+    stack = await startPrebindStack({
+        prosody: { tls: true },
+        prosodyLogTail: 6000,
+        bosun: () => ({
+            extraToml: `${prebindToml(apiPort, apiTls(apiCert))}
+${clientToml({ id: 'signed', key: KEY, domains: ['localhost'], methods: ['password'], extra: `require_signature = true
 [[prebind.clients.signing_keys]]
 id = "k1"
-secret_file = ${JSON.stringify(secretFile)}
-
-[[prebind.clients]]
-id = "plain"
-key_hashes = ["sha256:${sha256(PLAIN_KEY)}"]
-allowed_domains = ["localhost"]
-allowed_methods = ["password"]
-`,
+secret_file = ${JSON.stringify(secretFile)}` })}
+${plainClient}`,
+        }),
     });
 }, { timeout: 60_000 });
 
@@ -118,7 +94,7 @@ function request(scheme, method, target, { body = '', headers = {}, port = apiPo
 function signatureHeaders(method, target, body, { secret = SIGNING_SECRET, ts = Math.floor(Date.now() / 1000) } = {}) {
     const nonce = crypto.randomBytes(16).toString('hex');
     const mac = crypto.createHmac('sha256', secret)
-        .update(`${method}\n${target}\n${ts}\n${nonce}\n${sha256(body)}`).digest('hex');
+        .update(`${method}\n${target}\n${ts}\n${nonce}\n${sha256Hex(body)}`).digest('hex');
     return {
         'x-bosun-key-id': 'k1',
         'x-bosun-timestamp': String(ts),
@@ -245,25 +221,10 @@ describe('mTLS (tls_client_ca_file)', () => {
             '-addext', 'extendedKeyUsage=clientAuth', '-keyout', client.key, '-out', client.cert]);
         assert.equal(made.code, 0, made.stderr);
         port = await freePort();
-        mtls = await startBosun({
-            upstreamPort: stack.prosody.c2sPort,
-            domain: stack.prosody.domain,
-            tls: 'required',
-            caFile: stack.prosody.caFile,
-            extraToml: `
-[prebind]
-enabled = true
-listen = ["127.0.0.1:${port}"]
-tls_cert_file = ${JSON.stringify(apiCert.certFile)}
-tls_key_file = ${JSON.stringify(apiCert.keyFile)}
-tls_client_ca_file = ${JSON.stringify(client.cert)}
-
-[[prebind.clients]]
-id = "plain"
-key_hashes = ["sha256:${sha256(PLAIN_KEY)}"]
-allowed_domains = ["localhost"]
-allowed_methods = ["password"]
-`,
+        mtls = await startBosunFor(stack.prosody, {
+            extraToml: `${prebindToml(port, `${apiTls(apiCert)}
+tls_client_ca_file = ${JSON.stringify(client.cert)}`)}
+${plainClient}`,
         });
     }, { timeout: 30_000 });
 

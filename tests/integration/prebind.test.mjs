@@ -8,14 +8,13 @@ import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { isTerminate, poll, post } from '../harness/bosh.mjs';
 import { freePort, sleep } from '../harness/ports.mjs';
-import { startBosun } from '../harness/bosun.mjs';
-import { DEFAULT_USERS, startProsody } from '../harness/prosody.mjs';
+import { callApi, clientToml, makeApiKey, prebindToml, startPrebindStack, upstreamToml } from '../harness/prebind.mjs';
+import { DEFAULT_USERS } from '../harness/prosody.mjs';
 import { withLogs } from '../harness/stack.mjs';
 import { $msg, attach, connect, disconnect, waitForMessage } from '../harness/strophe.mjs';
 
-const KEY = `bsk_webapp_${crypto.randomBytes(32).toString('base64url')}`;
-const OTHER_KEY = `bsk_other_${crypto.randomBytes(32).toString('base64url')}`;
-const sha256 = (s) => crypto.createHash('sha256').update(s).digest('hex');
+const KEY = makeApiKey('webapp');
+const OTHER_KEY = makeApiKey('other');
 const ATTACH_TIMEOUT = 5; // seconds
 const ANON = 'anon.localhost';
 const [ALICE, BOB] = DEFAULT_USERS;
@@ -27,59 +26,19 @@ const logged = (fn) => withLogs(() => stack, fn);
 before(async () => {
     const apiPort = await freePort();
     api = `http://127.0.0.1:${apiPort}`;
-    const extraToml = `
-[upstream.${JSON.stringify(ANON)}]
-host = "127.0.0.1"
-port = PROSODY_PORT
-tls = "required"
-ca_file = CA_FILE
-tls_server_name = "localhost"
-
-[prebind]
-enabled = true
-listen = ["127.0.0.1:${apiPort}"]
-attach_timeout = ${ATTACH_TIMEOUT}
-
-[[prebind.clients]]
-id = "webapp"
-key_hashes = ["sha256:${sha256(KEY)}"]
-allowed_domains = ["localhost", ${JSON.stringify(ANON)}]
-allowed_methods = ["password", "token", "anonymous"]
-may_set_resource = true
-
-[[prebind.clients]]
-id = "other"
-key_hashes = ["sha256:${sha256(OTHER_KEY)}"]
-allowed_domains = ["localhost"]
-allowed_methods = ["token"]
-`;
     // The anonymous host shares Prosody's port and certificate.
-    const prosody = await startProsody({
-        tls: true,
-        extraHosts: `VirtualHost ${JSON.stringify(ANON)}\n    authentication = "anonymous"\n`,
-    });
-    stack = {
-        prosody,
-        bosun: null,
-        stop: async () => {
-            await stack.bosun?.stop().catch(() => {});
-            await prosody.stop().catch(() => {});
+    stack = await startPrebindStack({
+        prosody: {
+            tls: true,
+            extraHosts: `VirtualHost ${JSON.stringify(ANON)}\n    authentication = "anonymous"\n`,
         },
-        dumpLogs: () =>
-            process.stderr.write(
-                `\n--- bosun ---\n${stack.bosun?.logs().slice(-12000)}\n--- prosody ---\n${prosody.log().slice(-8000)}\n`,
-            ),
-    };
-    stack.bosun = await startBosun({
-        upstreamPort: prosody.c2sPort,
-        domain: prosody.domain,
-        tls: 'required',
-        caFile: prosody.caFile,
-        extraToml: extraToml
-            .replace('PROSODY_PORT', String(prosody.c2sPort))
-            .replace('CA_FILE', JSON.stringify(prosody.caFile)),
+        bosun: (prosody) => ({
+            extraToml: `${upstreamToml(ANON, prosody, 'tls_server_name = "localhost"')}
+${prebindToml(apiPort, `attach_timeout = ${ATTACH_TIMEOUT}`)}
+${clientToml({ id: 'webapp', key: KEY, domains: ['localhost', ANON], methods: ['password', 'token', 'anonymous'], extra: 'may_set_resource = true' })}
+${clientToml({ id: 'other', key: OTHER_KEY, domains: ['localhost'], methods: ['token'] })}`,
+        }),
     });
-    stack.url = stack.bosun.url;
 }, { timeout: 60_000 });
 
 after(async () => {
@@ -87,25 +46,7 @@ after(async () => {
 });
 
 /** Calls the prebind API; resolves { status, headers, json, text }. */
-async function call(method, path, { body, key = KEY, headers = {} } = {}) {
-    const res = await fetch(api + path, {
-        method,
-        headers: {
-            ...(key ? { authorization: `Bearer ${key}` } : {}),
-            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-            ...headers,
-        },
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let json = null;
-    try {
-        json = text ? JSON.parse(text) : null;
-    } catch {
-        json = null;
-    }
-    return { status: res.status, headers: res.headers, json, text };
-}
+const call = (method, path, { body, key = KEY, headers = {} } = {}) => callApi(api, method, path, { body, key, headers });
 
 const prebindPassword = (user = ALICE, extra = {}) =>
     call('POST', '/v1/prebind', {

@@ -10,6 +10,7 @@
 
 #include "common/base64.hpp"
 #include "common/random.hpp"
+#include "common/xml_escape.hpp"
 
 namespace bosun::bench {
 
@@ -279,15 +280,7 @@ net::awaitable<bool> BoshClient::login_sasl()
     if (!co_await step(create, features, "features"))
         co_return false;
 
-    const std::string local = jid_.substr(0, jid_.find('@'));
-    std::string plain;
-    plain.push_back('\0');
-    plain += local;
-    plain.push_back('\0');
-    plain += o.password;
-    const std::string auth
-        = fmt::format("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{}</auth>",
-            base64_encode(plain));
+    const std::string auth = plain_auth_element(jid_, o.password);
     bool success = false;
     auto sasl = [&](const pugi::xml_node& n) {
         const std::string_view name = n.name();
@@ -499,32 +492,15 @@ bool is_stream_features(const char* name)
     return n == "features" || n.ends_with(":features");
 }
 
-std::string xml_escape(std::string_view s)
+std::string plain_auth_element(std::string_view jid, std::string_view password)
 {
-    std::string out;
-    out.reserve(s.size());
-    for (char c : s) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '\'':
-            out += "&apos;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        default:
-            out.push_back(c);
-        }
-    }
-    return out;
+    std::string plain;
+    plain.push_back('\0');
+    plain += jid.substr(0, jid.find('@'));
+    plain.push_back('\0');
+    plain += password;
+    return fmt::format("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{}</auth>",
+        base64_encode(plain));
 }
 
 bool resolve_http_url(

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "runner.hpp"
 
@@ -32,7 +33,8 @@ std::shared_ptr<Client> make_bosh_client(
 // True for <stream:features/> whatever prefix (or none) the server uses.
 bool is_stream_features(const char* name);
 
-// XML attribute/text escaping for the few values we interpolate.
-std::string xml_escape(std::string_view s);
+// The SASL PLAIN <auth/> element (RFC 4616: no authzid, the localpart of
+// `jid` as authcid) that both clients send.
+std::string plain_auth_element(std::string_view jid, std::string_view password);
 
 }  // namespace bosun::bench

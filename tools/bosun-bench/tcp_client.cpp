@@ -10,7 +10,7 @@
 #include <pugixml.hpp>
 
 #include "bosh_client.hpp"
-#include "common/base64.hpp"
+#include "common/xml_escape.hpp"
 #include "xml_framer.hpp"
 
 namespace bosun::bench {
@@ -226,15 +226,7 @@ net::awaitable<bool> TcpClient::login_steps()
         if (!co_await open_stream(doc))
             co_return false;
     }
-    const std::string local = jid_.substr(0, jid_.find('@'));
-    std::string plain;
-    plain.push_back('\0');
-    plain += local;
-    plain.push_back('\0');
-    plain += o.password;
-    if (!co_await write(fmt::format(
-            "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{}</auth>",
-            base64_encode(plain))))
+    if (!co_await write(plain_auth_element(jid_, o.password)))
         co_return false;
     if (!co_await next(doc, "auth"))
         co_return false;

@@ -23,7 +23,6 @@ const std::string anonymous_body = R"({"auth":{"method":"anonymous","jid":"examp
 const std::string password_body
     = R"({"auth":{"method":"password","jid":"alice@example.org","password":"pw"}})";
 const std::string signing_secret = "signing-secret-signing-secret-0123456789";
-constexpr std::int64_t wall_seconds = 1'735'732'800;
 
 std::string write_secret(const std::string& name, const std::string& bytes)
 {
@@ -32,21 +31,10 @@ std::string write_secret(const std::string& name, const std::string& bytes)
     return path.string();
 }
 
-std::string error_of(const ApiResponse& r)
-{
-    return std::string(json::parse(r.body).as_object().at("error").as_string());
-}
-
-class ApiSecurityTest : public ::testing::Test {
+class ApiSecurityTest : public ApiFixture {
 protected:
     ApiSecurityTest() { rebuild(); }
 
-    void rebuild()
-    {
-        api.emplace(config, service,
-            Clocks {[this] { return now; },
-                [] { return std::chrono::system_clock::from_time_t(wall_seconds); }});
-    }
     void require_signatures()
     {
         auto& app = config.prebind.clients[0];
@@ -54,9 +42,8 @@ protected:
         app.signing_keys = {{"k1", write_secret("apisec-k1.secret", signing_secret)}};
         rebuild();
     }
-    ApiResponse send(ApiRequest r) { return run(*api, std::move(r)); }
 
-    static ApiRequest sign(ApiRequest r, std::string nonce, std::int64_t ts = wall_seconds)
+    static ApiRequest sign(ApiRequest r, std::string nonce, std::int64_t ts = wall_now)
     {
         const auto stamp = std::to_string(ts);
         r.headers.emplace_back("X-Bosun-Key-Id", "k1");
@@ -66,11 +53,6 @@ protected:
             sign_request(signing_secret, r.method, r.target, stamp, nonce, r.body));
         return r;
     }
-
-    Config config = test_config();
-    FakeService service;
-    TimePoint now {};
-    std::optional<Api> api;
 };
 
 const std::string nonce_a(32, 'a');
@@ -108,7 +90,7 @@ TEST_F(ApiSecurityTest, replayed_or_tampered_signed_requests_are_401)
     const auto r = send(tampered);
     EXPECT_EQ(r.status, 401u);
     EXPECT_NE(r.body.find("bad_signature"), std::string::npos) << r.body;
-    auto stale = send(sign(post(anonymous_body), nonce_b, wall_seconds - 301));
+    auto stale = send(sign(post(anonymous_body), nonce_b, wall_now - 301));
     EXPECT_NE(stale.body.find("stale"), std::string::npos) << stale.body;
     EXPECT_EQ(service.logins.size(), 1u);
 }

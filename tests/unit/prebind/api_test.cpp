@@ -20,28 +20,10 @@ namespace json = boost::json;
 const std::string password_body
     = R"({"auth":{"method":"password","jid":"alice@example.org","password":"hunter2-s3cret"}})";
 
-class ApiTest : public ::testing::Test {
+class ApiTest : public ApiFixture {
 protected:
     ApiTest() { rebuild(); }
-
-    void rebuild()
-    {
-        api.emplace(config, service,
-            Clocks {[this] { return now; },
-                [] { return std::chrono::system_clock::from_time_t(1'735'732'800); }});
-    }
-    ApiResponse send(ApiRequest r) { return run(*api, std::move(r)); }
-
-    Config config = test_config();
-    FakeService service;
-    TimePoint now {};
-    std::optional<Api> api;
 };
-
-json::object body_of(const ApiResponse& r)
-{
-    return json::parse(r.body).as_object();
-}
 
 void expect_problem(const ApiResponse& r, unsigned status, std::string_view error)
 {

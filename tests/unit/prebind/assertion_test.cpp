@@ -29,35 +29,17 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-constexpr std::int64_t wall_now = 1'735'732'800;  // 2025-01-01T12:00:00Z
-const std::string hs_secret = "hs-secret-hs-secret-hs-secret-hs-secret!";  // 40 bytes
-const std::string ticket_secret = "ticket-secret-ticket-secret-ticket-secret";
-constexpr std::string_view issuer_url = "https://app.example";
-
-std::string write_file(const fs::path& dir, const std::string& name, const std::string& text)
-{
-    const auto path = dir / name;
-    std::ofstream(path, std::ios::binary) << text;
-    return path.string();
-}
-
-json::object body_of(const ApiResponse& r)
-{
-    return json::parse(r.body).as_object();
-}
-
 std::string b64(std::string_view s)
 {
     return auth::base64url_encode(s);
 }
 
-class AssertionTest : public ::testing::Test {
+class AssertionTest : public ApiFixture {
 protected:
     AssertionTest()
         : dir_(fs::temp_directory_path() / fmt::format("bosun-assertion-{:016x}", random_u64()))
     {
         fs::create_directories(dir_);
-        config = test_config();
         AssertionIssuer web;
         web.id = "web";
         web.issuer = std::string(issuer_url);
@@ -84,15 +66,6 @@ protected:
         std::error_code ec;
         fs::remove_all(dir_, ec);
     }
-
-    void rebuild()
-    {
-        api.reset();
-        api.emplace(config, service,
-            Clocks {[this] { return now; },
-                [] { return std::chrono::system_clock::from_time_t(wall_now); }});
-    }
-    ApiResponse send(ApiRequest r) { return run(*api, std::move(r)); }
 
     // Valid claims; tests change one thing at a time.
     auth::MintClaims claims(std::string sub = "alice@example.org")
@@ -129,10 +102,6 @@ protected:
     }
 
     fs::path dir_;
-    Config config;
-    FakeService service;
-    TimePoint now {};
-    std::optional<Api> api;
     auth::SigningKey hs_;
     auth::SigningKey rs_;
 };

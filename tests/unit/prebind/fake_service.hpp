@@ -1,10 +1,21 @@
 #pragma once
 // A runtime::PrebindService that logs in nobody: it records each login and
-// answers what the test set. Plus helpers to drive prebind::Api.
+// answers what the test set. Plus helpers to drive prebind::Api, and
+// ApiFixture, the fixture base the Api tests share.
 
+#include <gtest/gtest.h>
+
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bosun/config.hpp"
@@ -121,5 +132,60 @@ inline ApiRequest call(std::string method, std::string target, std::string key =
     r.peer_ip = "127.0.0.1";
     return r;
 }
+
+// The Api's wall clock in ApiFixture, and the issuer and upstream secrets
+// the assertion and resume tests configure.
+inline constexpr std::int64_t wall_now = 1'735'732'800;  // 2025-01-01T12:00:00Z
+inline const std::string hs_secret = "hs-secret-hs-secret-hs-secret-hs-secret!";  // 40 bytes
+inline const std::string ticket_secret = "ticket-secret-ticket-secret-ticket-secret";
+inline constexpr std::string_view issuer_url = "https://app.example";
+
+inline boost::json::object body_of(const ApiResponse& r)
+{
+    return boost::json::parse(r.body).as_object();
+}
+
+// The "error" member of a problem+json body.
+inline std::string error_of(const ApiResponse& r)
+{
+    return std::string(body_of(r).at("error").as_string());
+}
+
+// Writes `text` to dir/name; the file's path.
+inline std::string write_file(
+    const std::filesystem::path& dir, const std::string& name, const std::string& text)
+{
+    const auto path = dir / name;
+    std::ofstream(path, std::ios::binary) << text;
+    return path.string();
+}
+
+// An Api over `config` and the fake `service`. Its steady clock is `now`,
+// which tests move; its wall clock is wall_now, plus the time `now` has
+// moved when wall_follows_now. rebuild() makes a new Api after a change to
+// config or to the clocks.
+class ApiFixture : public ::testing::Test {
+protected:
+    void rebuild()
+    {
+        api.reset();
+        api.emplace(config, service, Clocks {[this] { return now; }, [this] { return wall(); }});
+    }
+    ApiResponse send(ApiRequest r) { return run(*api, std::move(r)); }
+    std::chrono::system_clock::time_point wall() const
+    {
+        auto t = std::chrono::system_clock::from_time_t(wall_now);
+        if (wall_follows_now)
+            t += std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                now - TimePoint {});
+        return t;
+    }
+
+    Config config = test_config();
+    FakeService service;
+    TimePoint now {};
+    std::optional<Api> api;
+    bool wall_follows_now = false;
+};
 
 }  // namespace bosun::prebind::test

@@ -28,32 +28,17 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-constexpr std::int64_t wall_now = 1'735'732'800;  // 2025-01-01T12:00:00Z
-const std::string hs_secret = "hs-secret-hs-secret-hs-secret-hs-secret!";
-const std::string ticket_secret = "ticket-secret-ticket-secret-ticket-secret";
-constexpr std::string_view issuer_url = "https://app.example";
-
-json::object body_of(const ApiResponse& r)
-{
-    return json::parse(r.body).as_object();
-}
-
-std::string error_of(const ApiResponse& r)
-{
-    return std::string(body_of(r).at("error").as_string());
-}
-
-class ResumeApiTest : public ::testing::Test {
+class ResumeApiTest : public ApiFixture {
 protected:
     ResumeApiTest()
         : dir_(fs::temp_directory_path() / fmt::format("bosun-resume-{:016x}", random_u64()))
     {
         fs::create_directories(dir_);
-        config = test_config();
+        wall_follows_now = true;
         AssertionIssuer web;
         web.id = "web";
         web.issuer = std::string(issuer_url);
-        web.keys.push_back({"hs-1", "HS256", write("hs.secret", hs_secret), ""});
+        web.keys.push_back({"hs-1", "HS256", write_file(dir_, "hs.secret", hs_secret), ""});
         config.prebind.issuers = {web};
         auto& app = config.prebind.clients[0];
         app.assertion_issuers = {"web"};
@@ -64,7 +49,7 @@ protected:
         UpstreamConfig up;
         up.domain = "example.org";
         up.prebind_login = AssertionLogin::ticket;
-        up.ticket_secret_file = write("ticket.secret", ticket_secret);
+        up.ticket_secret_file = write_file(dir_, "ticket.secret", ticket_secret);
         config.upstreams["example.org"] = up;
         hs_ = *auth::load_signing_key_hs256(hs_secret, "hs-1");
         rebuild();
@@ -74,24 +59,6 @@ protected:
         std::error_code ec;
         fs::remove_all(dir_, ec);
     }
-    std::string write(const std::string& name, const std::string& text)
-    {
-        const auto path = dir_ / name;
-        std::ofstream(path, std::ios::binary) << text;
-        return path.string();
-    }
-    void rebuild()
-    {
-        api.reset();
-        api.emplace(config, service,
-            Clocks {[this] { return now; },
-                [this] {
-                    return std::chrono::system_clock::from_time_t(wall_now)
-                        + std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                            now - TimePoint {});
-                }});
-    }
-    ApiResponse send(ApiRequest r) { return run(*api, std::move(r)); }
 
     std::string jwt(const std::string& sub = "alice@example.org")
     {
@@ -127,10 +94,6 @@ protected:
     }
 
     fs::path dir_;
-    Config config;
-    FakeService service;
-    TimePoint now {};
-    std::optional<Api> api;
     auth::SigningKey hs_;
 };
 
