@@ -50,6 +50,9 @@ key_hashes = ["sha256:${hash}"]
 allowed_domains = [${JSON.stringify(prosody.domain)}]
 allowed_methods = ["password", "token"]
 rate_per_minute = 100000
+# one user prebinds n times in a row: lift the per-user limit (§6.8)
+jid_burst = 1000
+jid_per_minute = 1000000
 `,
 });
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
