@@ -167,7 +167,16 @@ describe('token', () => {
         assert.match(r.json.jid, /^bob@localhost\//);
         assert.match(stack.bosun.logs(), /prebound with PLAIN/);
         const conn = await attach(stack.url, r.json);
-        await disconnect(conn);
+        let alice = null;
+        try {
+            alice = await connect(stack.url, `${ALICE.user}@localhost/sender`, ALICE.password);
+            alice.send($msg({ to: r.json.jid, type: 'chat' }).c('body').t('hello token'));
+            const got = await waitForMessage(conn, (m) => m.textContent.includes('hello token'));
+            assert.equal(got.getAttribute('from'), `${ALICE.user}@localhost/sender`);
+        } finally {
+            await disconnect(conn);
+            if (alice) await disconnect(alice);
+        }
     }));
 
     test('a method outside the client policy is 403 forbidden, and nothing is opened upstream', logged(async () => {
@@ -190,7 +199,16 @@ describe('anonymous', () => {
         assert.equal(r.json.display_name, 'Guest Ann');
         assert.match(stack.bosun.logs(), /prebound with ANONYMOUS/);
         const conn = await attach(stack.url, r.json);
-        await disconnect(conn);
+        let bob = null;
+        try {
+            // a user of the other VirtualHost writes to the guest
+            bob = await sendFromBob(r.json.jid, 'hello guest');
+            const got = await waitForMessage(conn, (m) => m.textContent.includes('hello guest'));
+            assert.equal(got.getAttribute('from'), `${BOB.user}@localhost/sender`);
+        } finally {
+            await disconnect(conn);
+            if (bob) await disconnect(bob);
+        }
     }));
 });
 
