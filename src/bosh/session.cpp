@@ -431,13 +431,18 @@ void Session::add_creation_attributes(ResponseBuilder& b) const
     b.attr("xmlns:xmpp", k_ns_xbosh).attr("xmpp:version", "1.0").attr("xmpp:restartlogic", "true");
 }
 
-void Session::add_ack_and_report(ResponseBuilder& b, std::uint64_t rid)
+void Session::add_ack(ResponseBuilder& b, std::uint64_t rid) const
 {
     // §9.1 (checklist #51, #52): the highest rid received with every lower
     // one, except when that is the rid being answered. Only in sessions
     // whose client asked for acks.
     if (params_.acks && last_rid_ != rid)
         b.attr("ack", std::to_string(last_rid_));
+}
+
+void Session::add_ack_and_report(ResponseBuilder& b, std::uint64_t rid)
+{
+    add_ack(b, rid);
     // §9.2 (checklist #53).
     if (report_) {
         b.attr("report", std::to_string(report_->rid)).attr("time", std::to_string(report_->ms));
@@ -450,8 +455,7 @@ std::string Session::recoverable_error(std::uint64_t rid)
     // §17.3: type='error'; not kept for replay, as it answers no rid for good.
     ResponseBuilder b;
     b.attr("type", "error");
-    if (params_.acks && last_rid_ != rid)
-        b.attr("ack", std::to_string(last_rid_));
+    add_ack(b, rid);
     return b.build();
 }
 
@@ -545,8 +549,7 @@ Actions Session::on_request_gone(RequestId request, TimePoint now)
     // No payloads: pending_ stays for the next request. The ack goes out as
     // usual; a pending §9.2 report waits for a response that will be read.
     ResponseBuilder b;
-    if (params_.acks && last_rid_ != h.rid)
-        b.attr("ack", std::to_string(last_rid_));
+    add_ack(b, h.rid);
     answer(h, b.build(), now, out);
     return out;
 }

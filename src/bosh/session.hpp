@@ -215,6 +215,7 @@ private:
                    TimePoint now, Actions& out);
     void respond_error(RequestId request, Condition why, Actions& out) const;
     void add_creation_attributes(ResponseBuilder& b) const;
+    void add_ack(ResponseBuilder& b, std::uint64_t rid) const;
     void add_ack_and_report(ResponseBuilder& b, std::uint64_t rid);
     std::string recoverable_error(std::uint64_t rid);
     void remember(std::uint64_t rid, const std::string& body, TimePoint now);

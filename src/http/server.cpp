@@ -267,6 +267,7 @@ private:
     net::awaitable<error_code> read_request();
     net::awaitable<error_code> read_body();
     net::awaitable<Response> respond(Request req);
+    void describe_client(const Request& req, runtime::BoshHttpRequest& bosh) const;
     net::awaitable<runtime::BoshHttpResponse> ask_service(runtime::BoshHttpRequest request);
     // A held request's watch, alive while the service holds the request.
     struct Watch {
@@ -420,8 +421,7 @@ net::awaitable<Response> Connection::respond(Request req)
     if (!body)
         co_return std::move(body).error();
     bosh.body = std::move(*body);
-    bosh.client_ip = resolve_client_ip(peer_, joined_header(req, "X-Forwarded-For"), state.trusted);
-    bosh.secure = forwarded_secure(peer_, joined_header(req, "X-Forwarded-Proto"), state.trusted);
+    describe_client(req, bosh);
     const Request context = answer_context(req);
     req = {};  // frees the headers and what is left of the body
     // No read deadline here: the service may hold the request for up to
@@ -443,7 +443,7 @@ net::awaitable<Response> Connection::respond(Request req)
     socket_.cancel(ignored);  // ends the watch
     if (escaped) {
         // The service promises not to throw; if it does anyway, the client
-        // gets a 500 and the connection survives.
+        // gets internal-server-error (#91) and the connection survives.
         log::error("http {}: session service threw: {}", peer_.to_string(), describe(escaped));
         out = service_failure();
     }
@@ -473,6 +473,15 @@ void Connection::watch_client(std::shared_ptr<Watch> watch)
         watch->gone = true;
         watch->signal.emit(net::cancellation_type::terminal);
     });
+}
+
+// Who sent the request, as the session runtime sees it: the client's
+// address and whether it used TLS, from a trusted proxy's X-Forwarded-For
+// and X-Forwarded-Proto (checklist #9), else the TCP peer over plain HTTP.
+void Connection::describe_client(const Request& req, runtime::BoshHttpRequest& bosh) const
+{
+    bosh.client_ip = resolve_client_ip(peer_, joined_header(req, "X-Forwarded-For"), state_->trusted);
+    bosh.secure = forwarded_secure(peer_, joined_header(req, "X-Forwarded-Proto"), state_->trusted);
 }
 
 // The rare path (oversized bodies) awaits the service in a frame of its own.
@@ -552,8 +561,7 @@ net::awaitable<bool> Connection::answer_oversized_bosh()
     // The runtime ends the session the body names and answers for it.
     runtime::BoshHttpRequest bosh;
     bosh.body = std::string(prefix());
-    bosh.client_ip = resolve_client_ip(peer_, joined_header(req, "X-Forwarded-For"), state_->trusted);
-    bosh.secure = forwarded_secure(peer_, joined_header(req, "X-Forwarded-Proto"), state_->trusted);
+    describe_client(req, bosh);
     bosh.over_limit = true;
     auto out = co_await ask_service(std::move(bosh));
     if (out.drop_connection)
