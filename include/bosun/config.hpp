@@ -53,6 +53,14 @@ struct BoshConfig {
     /// terminated with policy-violation.
     std::size_t max_pending_bytes = 1024 * 1024;
     Seconds connect_timeout{10};  ///< upstream connect + stream features
+    /// Upstream connections being opened at once (connect, STARTTLS, stream
+    /// features), over all domains; more wait in a queue of
+    /// max_connect_queue, within connect_timeout. Protects the XMPP server
+    /// from a storm of TLS handshakes (W4, docs/benchmarks.md).
+    std::size_t max_connecting = 32;
+    /// New sessions waiting for a connecting slot; beyond it a session is
+    /// refused at once with policy-violation (a prebind with HTTP 503).
+    std::size_t max_connect_queue = 1000;
     Seconds max_pause{120};       ///< advertised 'maxpause' (§10); 0: no pause
     /// With client acks (§9.2): responses kept until acknowledged.
     unsigned max_unacked_responses = 16;

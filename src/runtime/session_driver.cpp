@@ -92,9 +92,14 @@ std::string_view login_error_name(xmpp::LoginError e)
 
 bosun::Condition condition_for(xmpp::UpstreamClosed::Kind kind)
 {
-    // XEP-0124 §17.2 (checklist #95, #96).
-    return kind == xmpp::UpstreamClosed::Kind::stream_error ? Condition::remote_stream_error
-                                                            : Condition::remote_connection_failed;
+    // XEP-0124 §17.2 (checklist #95, #96). A connection not even tried
+    // because of the operator's bound on connections being opened is a
+    // configured limit, answered like bosh.max_sessions.
+    using K = xmpp::UpstreamClosed::Kind;
+    if (kind == K::busy)
+        return Condition::policy_violation;
+    return kind == K::stream_error ? Condition::remote_stream_error
+                                   : Condition::remote_connection_failed;
 }
 
 std::string_view kind_name(xmpp::UpstreamClosed::Kind kind)
@@ -102,6 +107,7 @@ std::string_view kind_name(xmpp::UpstreamClosed::Kind kind)
     using K = xmpp::UpstreamClosed::Kind;
     switch (kind) {
     case K::connect_failed: return "connect failed";
+    case K::busy: return "not tried (too many being opened)";
     case K::tls_failed: return "TLS failed";
     case K::closed: return "closed by server";
     case K::stream_error: return "stream error";
@@ -403,7 +409,7 @@ void SessionDriver::open_upstream(const std::string& domain, xmpp::StreamOpen op
     target.max_stanza_bytes = manager_.config().bosh.max_stanza_bytes;
     target.max_write_queue_bytes = manager_.config().bosh.max_pending_bytes;
     upstream_ = xmpp::UpstreamConnection::create(manager_.executor(), std::move(target),
-                                                 manager_.tls_context(domain), *this);
+        manager_.tls_context(domain), *this, manager_.opening_gate());
     upstream_->start(std::move(open));
 }
 
@@ -473,7 +479,9 @@ void SessionDriver::on_upstream_closed(xmpp::UpstreamClosed why)
         return;
     if (login_ && !session_) {
         log::warn("sid={} prebind: upstream {}: {}", tag_, kind_name(why.kind), why.detail);
-        finish_login(unexpected(PrebindFailure::upstream_unavailable));
+        finish_login(unexpected(why.kind == xmpp::UpstreamClosed::Kind::busy
+                ? PrebindFailure::capacity
+                : PrebindFailure::upstream_unavailable));
         return;
     }
     // Operators of other connection managers cannot tell why upstream failed

@@ -57,6 +57,7 @@ SessionManager::SessionManager(net::any_io_executor ex, const Config& config)
     : ex_(std::move(ex))
     , config_(config)
     , limits_(limits_from(config.bosh))
+    , gate_(std::make_shared<xmpp::OpeningGate>(config.bosh.max_connecting, config.bosh.max_connect_queue))
 {
     for (const auto& [domain, up] : config_.upstreams) {
         if (up.tls == TlsPolicy::none)

@@ -14,6 +14,7 @@
 #include "bosun/config.hpp"
 #include "common/asio.hpp"
 #include "runtime/prebind_service.hpp"
+#include "xmpp/opening_gate.hpp"
 #include "runtime/session_service.hpp"
 
 namespace bosun::runtime {
@@ -50,6 +51,9 @@ public:
     const Config& config() const { return config_; }
     const bosh::Limits& limits() const { return limits_; }
     std::shared_ptr<ssl::context> tls_context(const std::string& domain) const;
+    /// The bound on upstream connections being opened at once, shared by
+    /// every session and prebind (bosh.max_connecting, bosh.max_connect_queue).
+    const std::shared_ptr<xmpp::OpeningGate>& opening_gate() const { return gate_; }
     bosh::RequestId next_request_id() { return next_request_id_++; }
     void remove(const std::string& sid);
 
@@ -66,6 +70,7 @@ private:
     bosh::Limits limits_;
     std::unordered_map<std::string, std::shared_ptr<SessionDriver>> sessions_;
     std::map<std::string, std::shared_ptr<ssl::context>> tls_contexts_;
+    std::shared_ptr<xmpp::OpeningGate> gate_;
     bosh::RequestId next_request_id_ = 1;
     std::size_t logins_in_flight_ = 0;
     Seconds attach_timeout_{45};

@@ -401,7 +401,9 @@ std::string Transport::describe() const
 class Connection final : public UpstreamConnection {
 public:
     Connection(net::any_io_executor ex, UpstreamTarget target,
-        std::shared_ptr<ssl::context> tls_ctx, UpstreamEvents& events);
+        std::shared_ptr<ssl::context> tls_ctx, UpstreamEvents& events,
+        std::shared_ptr<OpeningGate> gate);
+    ~Connection() override;
 
     void start(StreamOpen open) override;
     bool send(std::string data) override;
@@ -429,6 +431,10 @@ private:
     auto escape_handler();
     void on_escape(std::string_view what);
     std::string where() const;
+
+    // The opening gate: a slot from start() until open or the end.
+    void spawn_run(StreamOpen open);
+    void leave_gate();
 
     // The reader: connect, negotiate, then every element to the owner.
     net::awaitable<void> run(StreamOpen open);
@@ -473,6 +479,10 @@ private:
     UpstreamTarget target_;
     std::shared_ptr<ssl::context> tls_ctx_;
     UpstreamEvents* events_;
+    std::shared_ptr<OpeningGate> gate_;
+    OpeningGate::Ticket ticket_;  ///< valid while queued_
+    bool queued_ = false;         ///< waiting in the gate's queue
+    bool holds_slot_ = false;     ///< one of the gate's slots is ours
     tcp::resolver resolver_;
     tcp::socket socket_;
     net::steady_timer timer_;  ///< connect+TLS+features deadline, then the close linger
@@ -492,16 +502,32 @@ private:
 };
 
 Connection::Connection(net::any_io_executor ex, UpstreamTarget target,
-    std::shared_ptr<ssl::context> tls_ctx, UpstreamEvents& events)
+    std::shared_ptr<ssl::context> tls_ctx, UpstreamEvents& events,
+    std::shared_ptr<OpeningGate> gate)
     : target_(std::move(target))
     , tls_ctx_(std::move(tls_ctx))
     , events_(&events)
+    , gate_(std::move(gate))
     , resolver_(ex)
     , socket_(ex)
     , timer_(ex)
     , transport_(socket_)
     , framer_(target_.max_stanza_bytes)
 {
+}
+
+// A connection torn down while queued or opening (its io_context destroyed;
+// otherwise a running coroutine or hard_close() comes first) gives its place
+// back, so the gate's count can never leak. The slot is not handed on: no
+// new work may start on an io_context being torn down.
+Connection::~Connection()
+{
+    if (!gate_)
+        return;
+    if (queued_)
+        gate_->withdraw(ticket_);
+    if (holds_slot_)
+        gate_->release();
 }
 
 std::shared_ptr<Connection> Connection::self()
@@ -542,10 +568,55 @@ void Connection::start(StreamOpen open)
     if (phase_ != Phase::idle)
         return;
     phase_ = Phase::connecting;
+    // The deadline covers the wait for a slot as well as the opening itself.
+    arm_timer(target_.connect_timeout);
+    if (!gate_) {
+        spawn_run(std::move(open));
+        return;
+    }
+    // The resume callback runs from another connection's leave_gate(), with
+    // this one still alive: the destructor withdraws it from the queue.
+    auto resume = [this, open]() mutable {
+        queued_ = false;
+        holds_slot_ = true;
+        spawn_run(std::move(open));
+    };
+    switch (gate_->arrive(std::move(resume), ticket_)) {
+    case OpeningGate::Admission::enter:
+        holds_slot_ = true;
+        spawn_run(std::move(open));
+        return;
+    case OpeningGate::Admission::queued:
+        queued_ = true;
+        return;
+    case OpeningGate::Admission::refused:
+        // Reported from the executor, not from inside the owner's start().
+        net::post(socket_.get_executor(), [self = self()] {
+            self->fail(Kind::busy,
+                fmt::format("not connecting to {}: {} connections being opened and {} waiting "
+                            "(bosh.max_connecting, bosh.max_connect_queue)",
+                    self->where(), self->gate_->opening(), self->gate_->queued()));
+        });
+        return;
+    }
+}
+
+void Connection::spawn_run(StreamOpen open)
+{
     net::co_spawn(
         socket_.get_executor(),
         [self = self(), open = std::move(open)]() mutable { return self->run(std::move(open)); },
         escape_handler());
+}
+
+void Connection::leave_gate()
+{
+    if (!gate_)
+        return;
+    if (std::exchange(queued_, false))
+        gate_->withdraw(ticket_);
+    if (std::exchange(holds_slot_, false))
+        gate_->leave();
 }
 
 bool Connection::send(std::string data)
@@ -592,7 +663,6 @@ net::awaitable<void> Connection::run(StreamOpen open)
 {
     if (phase_ == Phase::closed)  // close() came before we ran
         co_return;
-    arm_timer(target_.connect_timeout);
     // GCC 12.2 miscompiles co_await inside an if or while condition (the
     // frame is corrupt on resume), so awaited results go to a local first.
     bool connected = co_await connect();
@@ -760,6 +830,7 @@ std::string Connection::tls_failure_detail(error_code ec) const
 void Connection::go_open(Opened opened)
 {
     timer_.cancel();
+    leave_gate();
     phase_ = Phase::open;
     stage_ = "open stream";
     report_open(opened.header);
@@ -1055,6 +1126,7 @@ void Connection::begin_graceful(std::string tail)
         out_sent_ = 0;
     }
     phase_ = Phase::closing;
+    leave_gate();  // closing is not opening: the slot is free for the next
     out_ += tail;
     arm_timer(target_.connect_timeout);
     kick_writer();
@@ -1065,6 +1137,7 @@ void Connection::hard_close()
     if (phase_ == Phase::closed)
         return;
     phase_ = Phase::closed;
+    leave_gate();
     error_code ignored;
     timer_.cancel();
     resolver_.cancel();
@@ -1131,7 +1204,11 @@ void Connection::on_timer()
         hard_close();
         return;
     }
-    if (phase_ == Phase::connecting || phase_ == Phase::negotiating)
+    if (queued_)
+        fail(Kind::busy,
+            fmt::format("waited {}s for an upstream connection slot to {} (bosh.max_connecting)",
+                target_.connect_timeout.count(), where()));
+    else if (phase_ == Phase::connecting || phase_ == Phase::negotiating)
         fail(Kind::connect_failed,
             fmt::format("timed out after {}s during {} with {}", target_.connect_timeout.count(),
                 stage_, where()));
@@ -1140,10 +1217,11 @@ void Connection::on_timer()
 }  // namespace
 
 std::shared_ptr<UpstreamConnection> UpstreamConnection::create(net::any_io_executor ex,
-    UpstreamTarget target, std::shared_ptr<ssl::context> tls_ctx, UpstreamEvents& events)
+    UpstreamTarget target, std::shared_ptr<ssl::context> tls_ctx, UpstreamEvents& events,
+    std::shared_ptr<OpeningGate> gate)
 {
     return std::make_shared<Connection>(
-        std::move(ex), std::move(target), std::move(tls_ctx), events);
+        std::move(ex), std::move(target), std::move(tls_ctx), events, std::move(gate));
 }
 
 std::shared_ptr<ssl::context> make_upstream_tls_context(const std::string& ca_file)

@@ -15,6 +15,7 @@
 #include "bosun/config.hpp"
 #include "common/asio.hpp"
 #include "xmpp/framer.hpp"
+#include "xmpp/opening_gate.hpp"
 
 namespace bosun::xmpp {
 
@@ -31,6 +32,7 @@ struct StreamOpen {
 struct UpstreamClosed {
     enum class Kind {
         connect_failed,   ///< DNS, refused, timeout: remote-connection-failed
+        busy,             ///< too many connections being opened: not tried at all
         tls_failed,       ///< STARTTLS missing while required, handshake or verification failed
         closed,           ///< the server closed the TCP connection or the stream
         stream_error,     ///< the server sent <stream:error/> (delivered first as an element)
@@ -67,11 +69,15 @@ struct UpstreamTarget {
 class UpstreamConnection : public std::enable_shared_from_this<UpstreamConnection> {
 public:
     /// `tls_ctx` is shared by every connection to the same upstream and holds
-    /// the trust store (CA file or system store) with verify_peer set.
+    /// the trust store (CA file or system store) with verify_peer set. With a
+    /// `gate`, the connection holds one of its slots from start() until its
+    /// stream is open or it ends, and waits for one (within connect_timeout)
+    /// or ends at once as `busy` when the gate says so.
     static std::shared_ptr<UpstreamConnection> create(net::any_io_executor ex,
                                                       UpstreamTarget target,
                                                       std::shared_ptr<ssl::context> tls_ctx,
-                                                      UpstreamEvents& events);
+                                                      UpstreamEvents& events,
+                                                      std::shared_ptr<OpeningGate> gate = {});
     virtual ~UpstreamConnection() = default;
 
     /// Starts connecting; events follow.

@@ -814,6 +814,164 @@ TEST_F(UpstreamTest, large_stanzas_cross_tls_in_both_directions)
     EXPECT_EQ(server_error_, "");
 }
 
+// ---- The opening gate (bosh.max_connecting, bosh.max_connect_queue) ----
+
+// A server that accepts every connection, reads its stream header and
+// answers it only once `open_now` is set, so connections stay "opening" as
+// long as a test wants.
+class GateTest : public UpstreamTest {
+protected:
+    void serve_all()
+    {
+        net::co_spawn(io_, accept_loop(), net::detached);
+    }
+
+    net::awaitable<void> accept_loop()
+    {
+        for (;;) {
+            auto [ec, socket] = co_await acceptor_.async_accept(net::as_tuple(net::use_awaitable));
+            if (ec)
+                co_return;
+            ++accepted_;
+            net::co_spawn(io_, answer(std::make_shared<FakePeer>(std::move(socket))), net::detached);
+        }
+    }
+
+    net::awaitable<void> answer(std::shared_ptr<FakePeer> peer)
+    {
+        co_await peer->read_header();
+        net::steady_timer tick(io_);
+        while (!open_now_) {
+            tick.expires_after(5ms);
+            co_await tick.async_wait(net::use_awaitable);
+        }
+        co_await peer->write(server_header + sasl_features);
+        co_await peer->read_to_eof();
+    }
+
+    std::shared_ptr<UpstreamConnection> open_one(Recorder& rec, UpstreamTarget t)
+    {
+        auto c = UpstreamConnection::create(io_.get_executor(), std::move(t),
+            std::make_shared<ssl::context>(ssl::context::tls_client), rec, gate_);
+        c->start(stream_open());
+        return c;
+    }
+
+    std::shared_ptr<OpeningGate> gate_ = std::make_shared<OpeningGate>(1, 1);
+    int accepted_ = 0;
+    bool open_now_ = false;
+};
+
+TEST_F(GateTest, second_connection_waits_for_the_slot_and_third_is_refused_as_busy)
+{
+    serve_all();
+    Recorder a, b, c;
+    auto first = open_one(a, target(TlsPolicy::none));
+    auto second = open_one(b, target(TlsPolicy::none));
+    auto third = open_one(c, target(TlsPolicy::none));
+    // The third is told at once, without a connection attempt.
+    ASSERT_TRUE(run_until([&] { return c.closed.has_value(); }));
+    EXPECT_EQ(c.closed->kind, Kind::busy);
+    EXPECT_NE(c.closed->detail.find("bosh.max_connect_queue"), std::string::npos) << c.closed->detail;
+    run_for(100ms);
+    EXPECT_EQ(accepted_, 1);  // only the first has connected
+    EXPECT_EQ(gate_->opening(), 1u);
+    EXPECT_EQ(gate_->queued(), 1u);
+    EXPECT_EQ(gate_->refused_total(), 1u);
+    // The first stream opens: its slot passes to the second.
+    open_now_ = true;
+    ASSERT_TRUE(run_until([&] { return !a.opens.empty() && !b.opens.empty(); }));
+    EXPECT_EQ(accepted_, 2);
+    EXPECT_EQ(gate_->opening(), 0u);
+    EXPECT_EQ(gate_->queued(), 0u);
+    EXPECT_FALSE(a.closed);
+    EXPECT_FALSE(b.closed);
+    first->close();
+    second->close();
+    third->close();
+}
+
+TEST_F(GateTest, a_failed_opening_gives_its_slot_to_the_next)
+{
+    Recorder a, b;
+    auto refused_target = target(TlsPolicy::none);
+    acceptor_.close();  // nobody listens: the first fails with connect_failed
+    auto first = open_one(a, refused_target);
+    auto second = open_one(b, refused_target);
+    EXPECT_EQ(gate_->queued(), 1u);
+    ASSERT_TRUE(run_until([&] { return a.closed && b.closed; }));
+    EXPECT_EQ(a.closed->kind, Kind::connect_failed);
+    EXPECT_EQ(b.closed->kind, Kind::connect_failed);  // it was tried, not refused
+    EXPECT_EQ(gate_->opening(), 0u);
+    EXPECT_EQ(gate_->queued(), 0u);
+}
+
+TEST_F(GateTest, a_connection_queued_until_connect_timeout_ends_as_busy_untried)
+{
+    serve_all();
+    Recorder a, b;
+    auto first = open_one(a, target(TlsPolicy::none));
+    auto t = target(TlsPolicy::none);
+    t.connect_timeout = 1s;
+    auto second = open_one(b, t);
+    ASSERT_TRUE(run_until([&] { return b.closed.has_value(); }, 3000ms));
+    EXPECT_EQ(b.closed->kind, Kind::busy);
+    EXPECT_NE(b.closed->detail.find("waited 1s"), std::string::npos) << b.closed->detail;
+    EXPECT_EQ(accepted_, 1);
+    EXPECT_EQ(gate_->queued(), 0u);
+    EXPECT_EQ(gate_->opening(), 1u);  // still the first's
+    first->close();
+    EXPECT_EQ(gate_->opening(), 0u);
+    second->close();
+}
+
+TEST_F(GateTest, closing_a_queued_connection_leaves_the_queue_without_callbacks)
+{
+    serve_all();
+    Recorder a, b;
+    auto first = open_one(a, target(TlsPolicy::none));
+    auto second = open_one(b, target(TlsPolicy::none));
+    run_for(50ms);
+    ASSERT_EQ(gate_->queued(), 1u);
+    b.close_called = true;
+    second->close();
+    second.reset();
+    EXPECT_EQ(gate_->queued(), 0u);
+    open_now_ = true;
+    ASSERT_TRUE(run_until([&] { return !a.opens.empty(); }));
+    run_for(100ms);
+    EXPECT_EQ(accepted_, 1);
+    EXPECT_EQ(b.callbacks_after_close, 0);
+    EXPECT_TRUE(b.order.empty());
+    EXPECT_EQ(gate_->opening(), 0u);
+    first->close();
+}
+
+TEST_F(GateTest, destroying_the_io_context_gives_every_slot_back)
+{
+    Recorder a, b;
+    {
+        net::io_context io;
+        tcp::acceptor acceptor {io, {net::ip::make_address("127.0.0.1"), 0}};
+        auto t = target(TlsPolicy::none);
+        t.port = acceptor.local_endpoint().port();
+        auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+        auto first = UpstreamConnection::create(io.get_executor(), t, ctx, a, gate_);
+        auto second = UpstreamConnection::create(io.get_executor(), t, ctx, b, gate_);
+        first->start(stream_open());
+        second->start(stream_open());
+        first.reset();
+        second.reset();
+        io.run_for(100ms);
+        EXPECT_EQ(gate_->opening(), 1u);
+        EXPECT_EQ(gate_->queued(), 1u);
+    }
+    EXPECT_EQ(gate_->opening(), 0u);
+    EXPECT_EQ(gate_->queued(), 0u);
+    EXPECT_TRUE(a.order.empty());
+    EXPECT_TRUE(b.order.empty());
+}
+
 TEST(UpstreamTlsContext, missing_ca_file_throws_a_clear_error)
 {
     try {

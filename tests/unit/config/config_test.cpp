@@ -102,6 +102,8 @@ TEST(ConfigDefaults, minimal_file_gives_documented_defaults)
     EXPECT_EQ(c.bosh.max_stanza_bytes, 262144u);
     EXPECT_EQ(c.bosh.max_pending_bytes, 1048576u);
     EXPECT_EQ(c.bosh.connect_timeout, Seconds {10});
+    EXPECT_EQ(c.bosh.max_connecting, 32u);
+    EXPECT_EQ(c.bosh.max_connect_queue, 1000u);
 }
 
 TEST(ConfigDefaults, upstream_defaults_to_local_port_5222_with_tls_required)
@@ -188,6 +190,8 @@ max_sessions = 10000
 max_stanza_bytes = 65536
 max_pending_bytes = 2097152
 connect_timeout = 20
+max_connecting = 8
+max_connect_queue = 0
 [upstream."example.org"]
 host = "xmpp.example.org"
 port = 5223
@@ -218,6 +222,8 @@ tls_server_name = "xmpp.example.org"
     EXPECT_EQ(c.bosh.max_stanza_bytes, 65536u);
     EXPECT_EQ(c.bosh.max_pending_bytes, 2097152u);
     EXPECT_EQ(c.bosh.connect_timeout, Seconds {20});
+    EXPECT_EQ(c.bosh.max_connecting, 8u);
+    EXPECT_EQ(c.bosh.max_connect_queue, 0u);
     const UpstreamConfig& u = c.upstreams.at("example.org");
     EXPECT_EQ(u.host, "xmpp.example.org");
     EXPECT_EQ(u.port, 5223);
@@ -344,6 +350,8 @@ constexpr Range ranges[] = {
         "http.max_body_bytes = 67108864\nbosh.max_pending_bytes = 16777216\n"},
     {"bosh.max_pending_bytes", 10000, 1073741824, "bosh.max_stanza_bytes = 10000\n"},
     {"bosh.connect_timeout", 1, 300, ""},
+    {"bosh.max_connecting", 1, 100000, ""},
+    {"bosh.max_connect_queue", 0, 1000000, ""},
     {"upstream.localhost.port", 1, 65535, ""},
 };
 
