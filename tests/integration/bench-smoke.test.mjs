@@ -50,7 +50,7 @@ listen = ["127.0.0.1:${apiPort}"]
 id = "bench"
 key_hashes = ["sha256:${sha256(API_KEY)}"]
 allowed_domains = ["localhost"]
-allowed_methods = ["password"]
+allowed_methods = ["password", "token"]
 `;
     stack = await startStack({
         target: 'bosun',
@@ -123,6 +123,32 @@ test('BOSH from the prebind API: sessions attach and relay with no error', { tim
     const report = assertCleanRun(r, stack.bosun.pid);
     assert.equal(report.options.login, 'prebind');
     assert.ok(!fs.readFileSync(r.json, 'utf8').includes(API_KEY), 'the API key is not in the report');
+}));
+
+test('prebind method token (W3 shape): every session prebinds with SASL PLAIN upstream and attaches', { timeout: 60_000 }, logged(async () => {
+    const viaPlain = () => (stack.bosun.logs().match(/prebound user\d+@localhost\/\S+ sid=\S+ via PLAIN/g) ?? []).length;
+    const before = viaPlain();
+    const json = path.join(tmp, 'prebind-token.json');
+    const r = await run(benchBinary(), ['--url', stack.url, '--login', 'prebind', '--prebind-url', prebindUrl,
+        '--prebind-method', 'token', '--api-key-env', 'BENCH_SMOKE_KEY', '--sessions', SESSIONS, '--arrival', 50,
+        '--rate', 0, '--duration', 0, '--drain', 0, '--lazy-connect', '--domain', stack.domain,
+        '--password', PASSWORD, '--json', json, '--quiet'].map(String),
+    { timeoutMs: 30_000, env: { ...process.env, BENCH_SMOKE_KEY: API_KEY } });
+    assert.equal(r.code, 0, `bosun-bench exited ${r.code}\n${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /login=prebind\/token /);
+    assert.match(r.stdout, /load generator: \d+\.\d\d CPU-s \(\d+ % of one core over \d+\.\d\d s\), RSS \d+\.\d MiB\n/);
+    const report = JSON.parse(fs.readFileSync(json, 'utf8'));
+    assert.equal(report.options.login, 'prebind');
+    assert.equal(report.options.prebind_method, 'token');
+    assert.equal(report.results.errors.total, 0, `errors: ${JSON.stringify(report.results.errors)}`);
+    assert.equal(report.results.logged_in, SESSIONS);
+    assert.equal(report.results.login.count, SESSIONS);
+    // Bosun logged in upstream with the token as the PLAIN password, once per session.
+    assert.equal(viaPlain() - before, SESSIONS);
+    const self = report.load_generator;
+    assert.equal(self.processes, 1);
+    assert.ok(self.cpu_s > 0 && self.wall_s > 0 && self.peak_rss_kib > 1024, JSON.stringify(self));
+    assert.ok(Math.abs(self.cpu_pct_of_one_core - (100 * self.cpu_s) / self.wall_s) < 1e-6);
 }));
 
 test('a wrong password is counted as a login error and fails the run', { timeout: 60_000 }, logged(async () => {

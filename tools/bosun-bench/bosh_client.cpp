@@ -356,10 +356,7 @@ net::awaitable<bool> BoshClient::login_prebind()
 {
     namespace json = boost::json;
     HttpConn api(ctx_.io.get_executor());
-    const std::string req = json::serialize(json::object {
-        {"auth",
-            json::object {{"method", "password"}, {"jid", jid_}, {"password", ctx_.opt.password}}},
-    });
+    const std::string req = json::serialize(json::object {{"auth", prebind_auth(ctx_.opt, jid_)}});
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now());
     auto r = co_await http_post(api, targets_.prebind, "/v1/prebind", req, "application/json",
         "Bearer " + targets_.api_key, left);

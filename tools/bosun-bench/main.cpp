@@ -146,7 +146,8 @@ void pump_children(
     }
 }
 
-int run_forked(const Options& o, ProcSampler& sampler, RunStats& merged)
+// `workers` gets each worker's CPU and peak RSS (wait4).
+int run_forked(const Options& o, ProcSampler& sampler, RunStats& merged, SelfUsage& workers)
 {
     const std::uint32_t pairs = o.sessions / 2;
     std::vector<Child> kids(o.procs);
@@ -207,7 +208,9 @@ int run_forked(const Options& o, ProcSampler& sampler, RunStats& merged)
     int rc = 0;
     for (auto& k : kids) {
         int status = 0;
-        ::waitpid(k.pid, &status, 0);
+        rusage usage {};
+        if (::wait4(k.pid, &status, 0, &usage) == k.pid)
+            workers.add(usage);
         ::close(k.up);
         ::close(k.down);
         const auto at = k.in.find("RESULT ");
@@ -247,8 +250,10 @@ int main(int argc, char** argv)
     if (!check_fd_limit(o))
         return 2;
     ::signal(SIGPIPE, SIG_IGN);
+    const auto started = Clock::now();
 
     ProcSampler sampler(o.pids);
+    SelfUsage self;
     RunStats stats;
     int rc = 0;
     try {
@@ -258,13 +263,17 @@ int main(int argc, char** argv)
         } else {
             stats.latency = Latencies(o.max_samples);
             stats.login = Latencies(o.max_samples);
-            rc = run_forked(o, sampler, stats);
+            rc = run_forked(o, sampler, stats, self);
         }
     } catch (const std::exception& e) {
         fmt::print(stderr, "bosun-bench: {}\n", e.what());
         return 2;
     }
-    const auto report = build_report(o, stats, sampler);
+    rusage own {};
+    ::getrusage(RUSAGE_SELF, &own);
+    self.add(own);
+    self.wall_seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    const auto report = build_report(o, stats, sampler, self);
     print_table(o, report);
     if (!o.json_file.empty() && !write_json(o.json_file, report, error)) {
         fmt::print(stderr, "bosun-bench: {}\n", error);

@@ -5,6 +5,7 @@
 #include <map>
 #include <string_view>
 
+#include <boost/json.hpp>
 #include <fmt/format.h>
 
 namespace bosun::bench {
@@ -17,6 +18,8 @@ target:
   --tls on|off             STARTTLS in tcp mode (default on); --ca-file FILE verifies
   --login sasl|prebind     BOSH login: SASL PLAIN (default) or POST /v1/prebind
   --prebind-url URL        prebind listener, http://127.0.0.1:PORT
+  --prebind-method M       password (default), token (--password sent as the token)
+                           or anonymous (auth.jid is --domain, an anonymous host)
   --api-key-env VAR        environment variable holding the API key (BOSUN_PREBIND_KEY)
 accounts:
   --domain D               XMPP domain (localhost)
@@ -97,6 +100,19 @@ const std::map<std::string_view, Setter>& setters()
                     o.login = Login::prebind;
                 else
                     return false;
+                return true;
+            }},
+        {"--prebind-method",
+            [](Options& o, std::string_view v) {
+                if (v == "password")
+                    o.prebind_method = PrebindMethod::password;
+                else if (v == "token")
+                    o.prebind_method = PrebindMethod::token;
+                else if (v == "anonymous")
+                    o.prebind_method = PrebindMethod::anonymous;
+                else
+                    return false;
+                o.prebind_method_set = true;
                 return true;
             }},
         {"--tls",
@@ -195,6 +211,12 @@ bool validate_options(const Options& o, std::string& error)
         return fail("--login prebind needs --mode bosh");
     if (o.login == Login::prebind && !o.prebind_url.starts_with("http://"))
         return fail("--login prebind needs --prebind-url http://HOST:PORT");
+    if (o.prebind_method_set && o.login != Login::prebind)
+        return fail("--prebind-method needs --login prebind");
+    if (o.login == Login::prebind && o.prebind_method == PrebindMethod::anonymous
+        && o.user_format.find('@') != std::string::npos)
+        return fail("--prebind-method anonymous logs in to --domain; --user-format must not "
+                    "name a domain");
     if (o.sessions < 2 || o.sessions % 2 != 0)
         return fail("--sessions must be an even number >= 2 (pairs)");
     if (o.sessions > 1'000'000)
@@ -215,6 +237,44 @@ bool validate_options(const Options& o, std::string& error)
     if (o.max_logins_in_flight < 1 || o.max_queue < 1)
         return fail("--max-logins and --max-queue must be >= 1");
     return true;
+}
+
+const char* prebind_method_name(PrebindMethod m)
+{
+    switch (m) {
+    case PrebindMethod::token:
+        return "token";
+    case PrebindMethod::anonymous:
+        return "anonymous";
+    case PrebindMethod::password:
+        break;
+    }
+    return "password";
+}
+
+std::string login_label(const Options& o)
+{
+    if (o.login == Login::sasl)
+        return "sasl";
+    if (o.prebind_method == PrebindMethod::password)
+        return "prebind";
+    return fmt::format("prebind/{}", prebind_method_name(o.prebind_method));
+}
+
+boost::json::object prebind_auth(const Options& o, const std::string& jid)
+{
+    const char* method = prebind_method_name(o.prebind_method);
+    switch (o.prebind_method) {
+    case PrebindMethod::password:
+        return {{"method", method}, {"jid", jid}, {"password", o.password}};
+    case PrebindMethod::token:
+        // The bench stack's server checks the account password as the token.
+        return {{"method", method}, {"jid", jid}, {"token", o.password}};
+    case PrebindMethod::anonymous:
+        break;
+    }
+    // SASL ANONYMOUS: auth.jid is the domain alone (docs/prebind.md).
+    return {{"method", method}, {"jid", o.domain}};
 }
 
 std::string user_jid(const Options& o, std::uint32_t n)

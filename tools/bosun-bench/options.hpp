@@ -5,14 +5,23 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 namespace bosun::bench {
 
 enum class Mode { bosh, tcp };
 enum class Login { sasl, prebind };
+// auth.method of POST /v1/prebind (docs/prebind.md): password (the server
+// checks the password; SCRAM upstream), token (--password is sent as
+// auth.token, SASL PLAIN upstream; on the bench stack the token is the
+// account password), anonymous (SASL ANONYMOUS; auth.jid is the domain).
+enum class PrebindMethod { password, token, anonymous };
 
 struct Options {
     Mode mode = Mode::bosh;
     Login login = Login::sasl;
+    PrebindMethod prebind_method = PrebindMethod::password;
+    bool prebind_method_set = false;  // given on the command line
     std::string url;  // BOSH URL, http://host:port/path
     std::string server;  // tcp mode: host:port of the c2s listener
     std::string prebind_url;  // prebind listener, http://host:port
@@ -52,6 +61,16 @@ bool parse_options(int argc, char** argv, Options& out, std::string& error);
 bool validate_options(const Options& o, std::string& error);
 
 extern const char* const usage_text;
+
+// "password", "token" or "anonymous".
+const char* prebind_method_name(PrebindMethod m);
+
+// The login as shown in the table and the JSON: "sasl", "prebind" (method
+// password) or "prebind/token", "prebind/anonymous".
+std::string login_label(const Options& o);
+
+// The "auth" member of POST /v1/prebind for user `jid` (docs/prebind.md).
+boost::json::object prebind_auth(const Options& o, const std::string& jid);
 
 // user_format with %d replaced by n; "@domain" added when it has no '@'.
 std::string user_jid(const Options& o, std::uint32_t n);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include <boost/json.hpp>
+#include <fmt/format.h>
 
 namespace bosun::bench {
 
@@ -110,6 +111,42 @@ json::value ProcSampler::to_json() const
     for (const auto& p : series_)
         series.push_back(point(p));
     return json::object {{"marks", marks}, {"series", series}};
+}
+
+void SelfUsage::add(const rusage& r)
+{
+    auto seconds = [](const timeval& tv) {
+        return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+    };
+    cpu_seconds += seconds(r.ru_utime) + seconds(r.ru_stime);
+    peak_rss_kib += static_cast<std::uint64_t>(r.ru_maxrss);  // KiB on Linux
+    ++processes;
+}
+
+double SelfUsage::cpu_percent_of_one_core() const
+{
+    return wall_seconds > 0 ? 100.0 * cpu_seconds / wall_seconds : 0.0;
+}
+
+json::value SelfUsage::to_json() const
+{
+    return json::object {
+        {"cpu_s", cpu_seconds},
+        {"wall_s", wall_seconds},
+        {"cpu_pct_of_one_core", cpu_percent_of_one_core()},
+        {"peak_rss_kib", peak_rss_kib},
+        {"processes", processes},
+    };
+}
+
+std::string SelfUsage::line() const
+{
+    const std::string sum
+        = processes > 1 ? fmt::format(" (sum of {} processes' peaks)", processes) : "";
+    return fmt::format("load generator: {:.2f} CPU-s ({:.0f} % of one core over {:.2f} s), "
+                       "RSS {:.1f} MiB{}",
+        cpu_seconds, cpu_percent_of_one_core(), wall_seconds,
+        static_cast<double>(peak_rss_kib) / 1024.0, sum);
 }
 
 }  // namespace bosun::bench

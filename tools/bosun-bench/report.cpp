@@ -30,6 +30,9 @@ json::object options_json(const Options& o)
     return json::object {
         {"mode", o.mode == Mode::bosh ? "bosh" : "tcp"},
         {"login", o.login == Login::sasl ? "sasl" : "prebind"},
+        {"prebind_method",
+            o.login == Login::prebind ? json::value(prebind_method_name(o.prebind_method))
+                                      : json::value(nullptr)},
         {"url", o.mode == Mode::bosh ? o.url : o.server},
         {"tls", o.tls},
         {"domain", o.domain},
@@ -87,7 +90,8 @@ json::value process_figures(const Options& o, const RunStats& s, const ProcSampl
     return out;
 }
 
-json::value build_report(const Options& o, const RunStats& s, const ProcSampler& sampler)
+json::value build_report(
+    const Options& o, const RunStats& s, const ProcSampler& sampler, const SelfUsage& self)
 {
     return json::object {
         {"tool", "bosun-bench"},
@@ -95,6 +99,7 @@ json::value build_report(const Options& o, const RunStats& s, const ProcSampler&
         {"options", options_json(o)},
         {"results", s.to_json(false)},
         {"processes", process_figures(o, s, sampler)},
+        {"load_generator", self.to_json()},
         {"proc_samples", sampler.to_json()},
     };
 }
@@ -112,7 +117,7 @@ void print_table(const Options& o, const json::value& report)
             l.at("count").to_number<std::uint64_t>(), l.at("exact").as_bool() ? "" : ", histogram");
     };
     fmt::print("bosun-bench  mode={} login={} target={} tls={}\n",
-        o.mode == Mode::bosh ? "bosh" : "tcp", o.login == Login::sasl ? "sasl" : "prebind",
+        o.mode == Mode::bosh ? "bosh" : "tcp", login_label(o),
         o.mode == Mode::bosh ? o.url : o.server, o.tls ? "on" : "off");
     fmt::print(
         "  sessions      {} wanted, {} logged in, {} failed, {} alive at end; ramp {:.2f} s\n",
@@ -137,6 +142,15 @@ void print_table(const Options& o, const json::value& report)
         for (const auto& [kind, n] : kinds.as_object())
             fmt::print("    {:<8} {:<32} {}\n", std::string(phase), std::string(kind),
                 n.to_number<std::uint64_t>());
+    }
+    if (const auto* g = report.as_object().if_contains("load_generator")) {
+        const auto& l = g->as_object();
+        SelfUsage self;
+        self.cpu_seconds = l.at("cpu_s").to_number<double>();
+        self.wall_seconds = l.at("wall_s").to_number<double>();
+        self.peak_rss_kib = l.at("peak_rss_kib").to_number<std::uint64_t>();
+        self.processes = l.at("processes").to_number<std::uint32_t>();
+        fmt::print("  {}\n", self.line());
     }
     for (const auto& pv : report.at("processes").as_array()) {
         const auto& p = pv.as_object();

@@ -14,7 +14,8 @@ namespace bosun::bench {
 // Derived per-process figures: RSS per session, CPU per phase.
 boost::json::value process_figures(const Options& o, const RunStats& s, const ProcSampler& sampler);
 
-boost::json::value build_report(const Options& o, const RunStats& s, const ProcSampler& sampler);
+boost::json::value build_report(
+    const Options& o, const RunStats& s, const ProcSampler& sampler, const SelfUsage& self);
 
 void print_table(const Options& o, const boost::json::value& report);
 
