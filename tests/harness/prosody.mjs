@@ -44,6 +44,9 @@ function renderConfig(o) {
         `s2s_ports = { }`,
         `s2s_direct_tls_ports = { }`,
         `component_ports = { }`,
+        // Nagle off: with it, each STARTTLS login waits ~45 ms for a delayed
+        // ACK (docs/configuration.md, "Prosody behind Bosun").
+        `network_settings = { nagle = false }`,
         `c2s_interfaces = { "127.0.0.1" }`,
         `c2s_ports = { ${o.c2sPort} }`,
         `c2s_direct_tls_ports = { }`,
