@@ -3,6 +3,7 @@
 #include <pugixml.hpp>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <map>
 #include <set>
@@ -244,16 +245,40 @@ std::optional<std::string> read_attribute(std::string_view name, std::string_vie
     return std::nullopt;
 }
 
+// Attribute names already seen on <body/>. A body has a handful: they are
+// compared in a small array, with no allocation per request (W2 cost per
+// message, docs/benchmarks.md); a set takes any beyond, so a body with
+// thousands of attributes costs no quadratic scan.
+class SeenNames {
+public:
+    bool insert(std::string_view name)
+    {
+        const auto few_end = few_.begin() + static_cast<std::ptrdiff_t>(count_);
+        if (std::find(few_.begin(), few_end, name) != few_end)
+            return false;
+        if (count_ < few_.size()) {
+            few_[count_++] = name;
+            return true;
+        }
+        return many_.insert(name).second;
+    }
+
+private:
+    std::array<std::string_view, 16> few_ {};
+    std::size_t count_ = 0;
+    std::set<std::string_view> many_;
+};
+
 std::optional<std::string> read_attributes(const pugi::xml_node& root, const Decls& decls, BodyRequest& r)
 {
     bool has_rid = false;
-    std::set<std::string_view> seen;
+    SeenNames seen;
     for (const auto& a : root.attributes()) {
         const std::string_view name = a.name();
         // XML 1.0 WFC "Unique Att Spec" (checklist #13/#15): pugixml does not
         // check it, and with two sids ParseFailure::sid (the first) and
         // BodyRequest::sid (the last) would name different sessions.
-        if (!seen.insert(name).second)
+        if (!seen.insert(name))
             return "duplicate attribute";
         if (name == "xmlns" || name.starts_with("xmlns:"))
             continue;
@@ -368,15 +393,19 @@ Expected<BodyRequest, ParseFailure> parse_body(std::string_view text)
     if (!root || root.next_sibling())
         return fail("no single root element");
     const auto decls = namespace_decls(root);
-    const std::optional<std::string> sid = root.attribute("sid") ? std::optional<std::string>(root.attribute("sid").value()) : std::nullopt;
+    // Read only when the request fails: a good one carries its sid in r.
+    const auto sid = [&root]() -> std::optional<std::string> {
+        const auto a = root.attribute("sid");
+        return a ? std::optional<std::string>(a.value()) : std::nullopt;
+    };
     const auto ns = decls.find(prefix_of(root.name()));
     if (local_of(root.name()) != "body" || ns == decls.end() || ns->second != k_ns_httpbind)
-        return fail("root is not <body/> in the httpbind namespace", sid);  // checklist #15
+        return fail("root is not <body/> in the httpbind namespace", sid());  // checklist #15
     BodyRequest r;
     if (auto err = read_attributes(root, decls, r))
-        return fail(*err, sid);
+        return fail(*err, sid());
     if (auto err = read_payloads(root, decls, r))
-        return fail(*err, sid);
+        return fail(*err, sid());
     return r;
 }
 
@@ -405,14 +434,27 @@ ResponseBuilder& ResponseBuilder::declare_stream_ns()
 
 std::string ResponseBuilder::build() const
 {
-    std::string out = "<body xmlns='";
-    out.append(k_ns_httpbind).append("'");
+    // One allocation for the whole body (every response goes through here):
+    // the size is known but for escapes, which are rare in attribute values.
+    std::size_t size = 64 + payloads_.size();
+    if (stream_ns_)
+        size += 16 + k_ns_streams.size();
+    for (const auto& [name, value] : attrs_)
+        size += 4 + name.size() + value.size();
+    std::string out;
+    out.reserve(size);
+    out.append("<body xmlns='").append(k_ns_httpbind).append("'");
     if (stream_ns_)
         out.append(" xmlns:stream='").append(k_ns_streams).append("'");
-    for (const auto& [name, value] : attrs_)
-        out.append(" ").append(name).append("='").append(escape_attr(value)).append("'");
-    if (payloads_.empty())
-        return out + "/>";
+    for (const auto& [name, value] : attrs_) {
+        out.append(" ").append(name).append("='");
+        append_xml_escaped(out, value);
+        out.append("'");
+    }
+    if (payloads_.empty()) {
+        out.append("/>");
+        return out;
+    }
     out.append(">").append(payloads_).append("</body>");
     return out;
 }

@@ -497,6 +497,10 @@ void SessionDriver::on_upstream_closed(xmpp::UpstreamClosed why)
 // coroutine: an idle session then holds one small handler, not a spawned
 // coroutine's frames (W1 memory, docs/benchmarks.md). Re-arming cancels the
 // wait before; the generation tells a stale completion from the live one.
+// A deadline that moves later (each new held request's) does not re-arm: the
+// armed wait fires first, on_tick finds nothing due, and the timer is set to
+// the real deadline then. That is one early wake-up per deadline instead of
+// a cancel and a new wait per request (W2 cost per message).
 void SessionDriver::rearm_timer()
 {
     if (ended_ || !session_)
@@ -504,7 +508,7 @@ void SessionDriver::rearm_timer()
     const auto deadline = session_->next_deadline();
     if (!deadline)
         return;
-    if (timer_armed_ && timer_.expiry() == *deadline)
+    if (timer_armed_ && timer_.expiry() <= *deadline)
         return;
     timer_.expires_at(*deadline);
     timer_armed_ = true;

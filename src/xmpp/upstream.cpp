@@ -989,6 +989,27 @@ void Connection::kick_writer()
         return;
     if (phase_ != Phase::open && phase_ != Phase::closing)
         return;
+    // What the socket takes at once is written here, without spawning the
+    // writer coroutine (W2 cost per message, docs/benchmarks.md). A wait is
+    // left to write_loop; an error is reported from a handler of its own,
+    // as write_loop would, so that the caller (the session, in the middle
+    // of its actions) is not re-entered.
+    if (phase_ == Phase::open) {
+        auto step = transport_.write_some(std::string_view(out_).substr(out_sent_));
+        if (step.ec) {
+            writing_ = true;
+            net::post(socket_.get_executor(), [self = self(), ec = step.ec] {
+                self->writing_ = false;
+                self->on_write_error(ec);
+            });
+            return;
+        }
+        if (step.want == Want::nothing) {
+            consume(step.bytes);
+            if (queued_bytes() == 0)
+                return;
+        }
+    }
     writing_ = true;
     net::co_spawn(
         socket_.get_executor(), [self = self()] { return self->write_loop(); }, escape_handler());

@@ -32,7 +32,8 @@ using namespace std::chrono_literals;
 using Ms = std::chrono::milliseconds;
 
 // Echoes "<client ip>|<body>". Bodies "hold:N" wait N ms first, "status:N"
-// answers with that status, "throw" throws.
+// answers with that status, "throw" throws, "big:N" answers with N bytes of
+// big_body().
 class FakeService : public runtime::SessionService {
 public:
     net::awaitable<runtime::BoshHttpResponse> handle(runtime::BoshHttpRequest request) override
@@ -52,8 +53,21 @@ public:
         }
         if (request.body.starts_with("status:"))
             out.status = static_cast<unsigned>(std::stoi(request.body.substr(7)));
+        if (request.body.starts_with("big:")) {
+            out.body = big_body(std::stoul(request.body.substr(4)));
+            co_return out;
+        }
         out.body = request.client_ip + "|" + request.body;
         co_return out;
+    }
+    // A body in which a lost, repeated or shifted stretch shows: a cycle of
+    // 97 letters (a prime, so no power-of-two chunk lines up with it).
+    static std::string big_body(std::size_t size)
+    {
+        std::string body(size, ' ');
+        for (std::size_t i = 0; i < size; ++i)
+            body[i] = static_cast<char>('a' + i % 97 % 26);
+        return body;
     }
     std::size_t session_count() const override { return 3; }
     bool draining() const override { return false; }
@@ -353,6 +367,44 @@ TEST_F(HttpServerTest, keep_alive_serves_two_requests_on_one_connection)
     ASSERT_TRUE(second);
     EXPECT_EQ(first->body, "127.0.0.1|one");
     EXPECT_EQ(second->body, "127.0.0.1|two");
+}
+
+// W2 cost per message: a response is written with a plain call when the
+// socket takes it whole. One larger than the socket buffers, to a client
+// that does not read yet, must still arrive whole and in order, and the
+// connection serve on.
+TEST_F(HttpServerTest, response_larger_than_the_socket_buffers_arrives_whole)
+{
+    start();
+    RawClient client(endpoint_);
+    constexpr std::size_t size = 16 * 1024 * 1024;
+    client.send(post(fmt::format("big:{}", size)));
+    std::this_thread::sleep_for(200ms);  // the server fills the socket and must wait
+    const auto big = client.read_response();
+    ASSERT_TRUE(big);
+    EXPECT_EQ(big->header("content-length"), std::to_string(size));
+    EXPECT_TRUE(big->body == FakeService::big_body(size)) << "body differs";
+    client.send(post("after"));
+    const auto next = client.read_response();
+    ASSERT_TRUE(next);
+    EXPECT_EQ(next->body, "127.0.0.1|after");
+}
+
+// A request read without waiting when it is all there; one whose body
+// comes later is still read whole.
+TEST_F(HttpServerTest, body_sent_after_the_header_is_awaited)
+{
+    start();
+    RawClient client(endpoint_);
+    const auto bytes = post("late body");
+    const auto head_end = bytes.find("\r\n\r\n") + 4;
+    client.send(std::string_view(bytes).substr(0, head_end));
+    std::this_thread::sleep_for(150ms);
+    client.send(std::string_view(bytes).substr(head_end));
+    const auto res = client.read_response();
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200u);
+    EXPECT_EQ(res->body, "127.0.0.1|late body");
 }
 
 TEST_F(HttpServerTest, pipelined_requests_are_answered_in_order)
