@@ -1,6 +1,6 @@
 #pragma once
 // Typed configuration. src/config fills it from a TOML file and validates it;
-// every other module receives `const Config&`. Durations are whole seconds.
+// every other module receives `const Config&`. Durations are whole seconds unless the key ends in _ms.
 // Defaults here are the documented safe defaults (conf/bosun.example.toml).
 
 #include <cstddef>
@@ -61,6 +61,10 @@ struct BoshConfig {
     /// New sessions waiting for a connecting slot; beyond it a session is
     /// refused at once with policy-violation (a prebind with HTTP 503).
     std::size_t max_connect_queue = 1000;
+    /// Overload protection: when the event loop runs more than this late,
+    /// new sessions and prebinds are refused (policy-violation, HTTP 503)
+    /// for a second, so existing sessions keep their latency. 0: off.
+    Duration overload_lag{100};
     Seconds max_pause{120};       ///< advertised 'maxpause' (§10); 0: no pause
     /// With client acks (§9.2): responses kept until acknowledged.
     unsigned max_unacked_responses = 16;

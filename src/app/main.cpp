@@ -48,6 +48,7 @@ int run(const Config& config)
     net::io_context ioc(1);
     runtime::SessionManager sessions(ioc.get_executor(), config);
     sessions.set_prebind_timeouts(config.prebind.attach_timeout, config.prebind.handshake_timeout);
+    sessions.start_load_monitor();
     frontend::HttpServer server(ioc.get_executor(), config.http, sessions);
     server.start();
     log_listening(server, config);

@@ -173,6 +173,8 @@ Field<S> number(std::string_view key, T S::*member, Bounds bounds, std::string_v
                 return;
             if constexpr (std::is_same_v<T, Seconds>)
                 section.*member = Seconds {*n};
+            else if constexpr (std::is_same_v<T, Duration>)
+                section.*member = Duration {*n};
             else
                 section.*member = static_cast<T>(*n);
         },
@@ -317,6 +319,8 @@ const Fields<BoshConfig>& bosh_fields()
             "upstream connections being opened at once (connect, STARTTLS, features)"),
         number("max_connect_queue", &BoshConfig::max_connect_queue, {0, 1'000'000},
             "new sessions waiting for a connecting slot; more get policy-violation"),
+        number("overload_lag_ms", &BoshConfig::overload_lag, {0, 10'000},
+            "milliseconds the event loop may run late before new sessions are refused; 0 = off"),
         number("max_pause", &BoshConfig::max_pause, {0, 3600},
             "seconds, advertised 'maxpause'; 0 = pause not offered"),
         number("max_unacked_responses", &BoshConfig::max_unacked_responses, {2, 1024},

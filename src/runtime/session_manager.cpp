@@ -53,11 +53,16 @@ std::string_view bare(std::string_view jid)
 
 }  // namespace
 
+constexpr Duration k_lag_tick {25};
+constexpr Duration k_shed_hold {1000};
+
 SessionManager::SessionManager(net::any_io_executor ex, const Config& config)
     : ex_(std::move(ex))
     , config_(config)
     , limits_(limits_from(config.bosh))
     , gate_(std::make_shared<xmpp::OpeningGate>(config.bosh.max_connecting, config.bosh.max_connect_queue))
+    , shed_(config.bosh.overload_lag, k_shed_hold)
+    , lag_timer_(ex_)
 {
     for (const auto& [domain, up] : config_.upstreams) {
         if (up.tls == TlsPolicy::none)
@@ -199,6 +204,8 @@ net::awaitable<BoshHttpResponse> SessionManager::create_session(
         log::warn("session limit ({}) reached; refusing a session from {}", config_.bosh.max_sessions, client_ip);
         co_return error_response(Condition::policy_violation, legacy);
     }
+    if (shed_new_session("session"))
+        co_return error_response(Condition::policy_violation, legacy);
     auto negotiated = bosh::negotiate(body, limits_, [this](const std::string& domain) {
         return config_.upstreams.count(domain) > 0;
     });
@@ -229,6 +236,8 @@ net::awaitable<Expected<Prebound, PrebindFailure>> SessionManager::prebind(Prebi
         log::warn("session limit ({}) reached; refusing a prebind", config_.bosh.max_sessions);
         co_return unexpected(PrebindFailure::capacity);
     }
+    if (shed_new_session("prebind"))
+        co_return unexpected(PrebindFailure::capacity);
     // The parameters a Strophe attach() assumes (hold 1), within the
     // operator's caps exactly as a creation request would get them. Wait
     // 59 s, as Converse asks for: Strophe gives up on a request at 1.1 x its
@@ -284,9 +293,59 @@ std::size_t SessionManager::end_user_sessions(const std::string& bare_jid)
     return sids.size();
 }
 
+// ---- Overload protection (bosh.overload_lag_ms) ----
+//
+// A tick every k_lag_tick measures how late the loop runs it: the time the
+// handlers queued ahead of it took. Late by more than the bound, and new
+// sessions and prebinds are refused for k_shed_hold after the last late
+// tick; existing sessions are served as before. The log gets one line when
+// shedding starts and one when it ends, never one per refusal.
+
+bool SessionManager::shed_new_session(std::string_view what)
+{
+    if (!shed_.shedding(Clock::now()))
+        return false;
+    shed_.note_refused();
+    log::debug("overloaded: refusing a new {}", what);
+    return true;
+}
+
+void SessionManager::start_load_monitor()
+{
+    if (!shed_.enabled())
+        return;
+    arm_lag_tick();
+}
+
+void SessionManager::arm_lag_tick()
+{
+    lag_timer_.expires_after(k_lag_tick);
+    lag_timer_.async_wait([this](error_code ec) {
+        if (!ec && !draining_)
+            on_lag_tick();
+    });
+}
+
+void SessionManager::on_lag_tick()
+{
+    const auto now = Clock::now();
+    const auto late = std::chrono::duration_cast<Duration>(now - lag_timer_.expiry());
+    if (shed_.on_tick(late, now)) {
+        if (shed_.shedding(now))
+            log::warn("event loop {} ms late (bosh.overload_lag_ms {}): refusing new sessions "
+                      "for at least {} ms",
+                late.count(), shed_.max_lag().count(), k_shed_hold.count());
+        else
+            log::warn("event loop on time again: {} new sessions refused, worst lag {} ms",
+                shed_.refused(), shed_.worst_lag().count());
+    }
+    arm_lag_tick();
+}
+
 void SessionManager::shutdown()
 {
     draining_ = true;
+    lag_timer_.cancel();
     // Copy: shutting a session down removes it from the table.
     std::vector<std::shared_ptr<SessionDriver>> drivers;
     drivers.reserve(sessions_.size());

@@ -13,6 +13,7 @@
 #include "bosh/session.hpp"
 #include "bosun/config.hpp"
 #include "common/asio.hpp"
+#include "common/load_shed.hpp"
 #include "runtime/prebind_service.hpp"
 #include "xmpp/opening_gate.hpp"
 #include "runtime/session_service.hpp"
@@ -33,6 +34,10 @@ public:
 
     /// Refuses new sessions and terminates every session with system-shutdown.
     void shutdown();
+    /// Starts the event-loop lag tick behind bosh.overload_lag_ms (a no-op
+    /// when it is 0). Not started by the constructor: a pending timer would
+    /// keep a test's io_context running.
+    void start_load_monitor();
 
     // PrebindService
     net::awaitable<Expected<Prebound, PrebindFailure>> prebind(PrebindLogin login) override;
@@ -64,6 +69,9 @@ private:
     net::awaitable<BoshHttpResponse> create_session(
         bosh::BodyRequest body, std::string client_ip, bool secure);
     BoshHttpResponse error_response(bosun::Condition why, bool legacy) const;
+    bool shed_new_session(std::string_view what);
+    void arm_lag_tick();
+    void on_lag_tick();
 
     net::any_io_executor ex_;
     const Config& config_;
@@ -71,6 +79,8 @@ private:
     std::unordered_map<std::string, std::shared_ptr<SessionDriver>> sessions_;
     std::map<std::string, std::shared_ptr<ssl::context>> tls_contexts_;
     std::shared_ptr<xmpp::OpeningGate> gate_;
+    LoadShedder shed_;
+    net::steady_timer lag_timer_;
     bosh::RequestId next_request_id_ = 1;
     std::size_t logins_in_flight_ = 0;
     Seconds attach_timeout_{45};

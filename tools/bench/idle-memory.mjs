@@ -230,7 +230,7 @@ async function main(opts) {
             logLevel: 'warn',
             ...(opts.plain ? { tls: 'none' } : {}),
             http: { max_connections: 2 * capacity },
-            bosh: { max_sessions: capacity },
+            bosh: { max_sessions: capacity, overload_lag_ms: 100 },  // the default (the test harness turns it off)
         },
     });
     let loaders = [];

@@ -104,6 +104,7 @@ TEST(ConfigDefaults, minimal_file_gives_documented_defaults)
     EXPECT_EQ(c.bosh.connect_timeout, Seconds {10});
     EXPECT_EQ(c.bosh.max_connecting, 32u);
     EXPECT_EQ(c.bosh.max_connect_queue, 1000u);
+    EXPECT_EQ(c.bosh.overload_lag, Duration {100});
 }
 
 TEST(ConfigDefaults, upstream_defaults_to_local_port_5222_with_tls_required)
@@ -192,6 +193,7 @@ max_pending_bytes = 2097152
 connect_timeout = 20
 max_connecting = 8
 max_connect_queue = 0
+overload_lag_ms = 250
 [upstream."example.org"]
 host = "xmpp.example.org"
 port = 5223
@@ -224,6 +226,7 @@ tls_server_name = "xmpp.example.org"
     EXPECT_EQ(c.bosh.connect_timeout, Seconds {20});
     EXPECT_EQ(c.bosh.max_connecting, 8u);
     EXPECT_EQ(c.bosh.max_connect_queue, 0u);
+    EXPECT_EQ(c.bosh.overload_lag, Duration {250});
     const UpstreamConfig& u = c.upstreams.at("example.org");
     EXPECT_EQ(u.host, "xmpp.example.org");
     EXPECT_EQ(u.port, 5223);
@@ -352,6 +355,7 @@ constexpr Range ranges[] = {
     {"bosh.connect_timeout", 1, 300, ""},
     {"bosh.max_connecting", 1, 100000, ""},
     {"bosh.max_connect_queue", 0, 1000000, ""},
+    {"bosh.overload_lag_ms", 0, 10000, ""},
     {"upstream.localhost.port", 1, 65535, ""},
 };
 
