@@ -151,6 +151,16 @@ test('prebind method token (W3 shape): every session prebinds with SASL PLAIN up
     assert.ok(Math.abs(self.cpu_pct_of_one_core - (100 * self.cpu_s) / self.wall_s) < 1e-6);
 }));
 
+test('--procs 2 splits the arrival rate: 10 sessions at 10/s take about a second to ramp, not half', { timeout: 60_000 }, logged(async () => {
+    const r = await bench(['--url', stack.url, '--procs', 2, '--arrival', 10, '--rate', 0, '--duration', 0, '--drain', 0], 'procs');
+    assert.equal(r.code, 0, `bosun-bench exited ${r.code}\n${r.stdout}${r.stderr}`);
+    const res = JSON.parse(fs.readFileSync(r.json, 'utf8')).results;
+    assert.equal(res.logged_in, SESSIONS);
+    // Each worker starts its 5 sessions at 5/s: the last at 0.8 s. Had each
+    // ramped at the full 10/s, the last would start at 0.4 s.
+    assert.ok(res.ramp_seconds >= 0.75, `ramp took ${res.ramp_seconds} s`);
+}));
+
 test('a wrong password is counted as a login error and fails the run', { timeout: 60_000 }, logged(async () => {
     const json = path.join(tmp, 'badpw.json');
     const r = await run(benchBinary(), ['--url', stack.url, '--sessions', 2, '--rate', 0, '--duration', 0, '--drain', 0,

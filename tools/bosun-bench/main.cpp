@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -173,7 +174,15 @@ int run_forked(const Options& o, ProcSampler& sampler, RunStats& merged, SelfUsa
                 ::close(kids[j].up);
                 ::close(kids[j].down);
             }
-            run_child(o, first, 2 * my_pairs, rate, up[1], down[0]);
+            // This worker's share of the ramp, like its share of the rate:
+            // K workers together log in at --arrival, with at most
+            // --max-logins in flight, not K times that.
+            Options mine = o;
+            mine.arrival = o.arrival * my_pairs / pairs;
+            mine.max_logins_in_flight = std::max<std::uint32_t>(
+                1, static_cast<std::uint32_t>(
+                       std::uint64_t {o.max_logins_in_flight} * my_pairs / pairs));
+            run_child(mine, first, 2 * my_pairs, rate, up[1], down[0]);
         }
         ::close(up[1]);
         ::close(down[0]);
