@@ -409,11 +409,6 @@ Expected<BodyRequest, ParseFailure> parse_body(std::string_view text)
     return r;
 }
 
-std::string escape_attr(std::string_view s)
-{
-    return xml_escape(s);
-}
-
 ResponseBuilder& ResponseBuilder::attr(std::string_view name, std::string_view value)
 {
     attrs_.emplace_back(std::string(name), std::string(value));

@@ -97,7 +97,4 @@ private:
 /// optionally carrying payloads (e.g. a <stream:error/> for remote-stream-error).
 std::string terminate_body(Condition condition, const std::vector<std::string>& payloads = {});
 
-/// Escapes text for use inside a single-quoted XML attribute.
-std::string escape_attr(std::string_view s);
-
 }  // namespace bosun::bosh

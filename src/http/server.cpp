@@ -377,6 +377,8 @@ net::awaitable<void> Connection::run()
         }
         const bool keep = keep_alive && !state_->stopping;
         finalize(res, version, head, keep);
+        // write() inlined: calling that coroutine would allocate its frame
+        // for every response, even the nearly all that need no wait.
         error_code write_ec;
         auto rest = write_now(res, write_ec);
         if (write_ec == net::error::would_block)

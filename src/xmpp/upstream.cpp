@@ -434,7 +434,7 @@ private:
 
     // The opening gate: a slot from start() until open or the end.
     void spawn_run(StreamOpen open);
-    void leave_gate();
+    void leave_gate(bool hand_on = true);
 
     // The reader: connect, negotiate, then every element to the owner.
     net::awaitable<void> run(StreamOpen open);
@@ -522,12 +522,7 @@ Connection::Connection(net::any_io_executor ex, UpstreamTarget target,
 // new work may start on an io_context being torn down.
 Connection::~Connection()
 {
-    if (!gate_)
-        return;
-    if (queued_)
-        gate_->withdraw(ticket_);
-    if (holds_slot_)
-        gate_->release();
+    leave_gate(false);
 }
 
 std::shared_ptr<Connection> Connection::self()
@@ -609,14 +604,19 @@ void Connection::spawn_run(StreamOpen open)
         escape_handler());
 }
 
-void Connection::leave_gate()
+// Leaves the queue or gives the slot back; `hand_on`: to the first waiter.
+void Connection::leave_gate(bool hand_on)
 {
     if (!gate_)
         return;
     if (std::exchange(queued_, false))
         gate_->withdraw(ticket_);
-    if (std::exchange(holds_slot_, false))
+    if (!std::exchange(holds_slot_, false))
+        return;
+    if (hand_on)
         gate_->leave();
+    else
+        gate_->release();
 }
 
 bool Connection::send(std::string data)

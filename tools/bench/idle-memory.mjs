@@ -41,6 +41,7 @@ import { fileURLToPath } from 'node:url';
 
 import { BoshSession, NS } from '../../tests/harness/bosh.mjs';
 import { sleep } from '../../tests/harness/ports.mjs';
+import { BENCH_BOSH } from './settings.mjs';
 
 const PASSWORD = 'bench-secret';
 const userName = (i) => `bench${i}`; // alphanumeric: Prosody stores it unescaped
@@ -230,7 +231,7 @@ async function main(opts) {
             logLevel: 'warn',
             ...(opts.plain ? { tls: 'none' } : {}),
             http: { max_connections: 2 * capacity },
-            bosh: { max_sessions: capacity, overload_lag_ms: 100 },  // the default (the test harness turns it off)
+            bosh: { max_sessions: capacity, ...BENCH_BOSH },
         },
     });
     let loaders = [];

@@ -646,12 +646,6 @@ TEST(ResponseBuilder, attribute_values_are_escaped_13)
     EXPECT_EQ(doc.document_element().attribute("from").value(), nasty);
 }
 
-TEST(ResponseBuilder, escape_attr_escapes_the_five_special_characters)
-{
-    EXPECT_EQ(escape_attr("<>&'\""), "&lt;&gt;&amp;&apos;&quot;");
-    EXPECT_EQ(escape_attr("plain text"), "plain text");
-}
-
 TEST(ResponseBuilder, payloads_are_written_in_order_inside_body)
 {
     const std::string out
